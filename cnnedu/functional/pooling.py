@@ -483,11 +483,11 @@ def lp_pool2d(x, p, kernel_size, stride=None):
 
     >>> x = [[[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]]]
     >>> lp_pool2d(x, 5, 2)[0, 0].round(3)
-    array([[4.865, 6.607],
+    array([[4.865, 6.614],
            [2.384, 3.164]])
 
     The slide prints 4.86, 8, 2.38 and 3.16: truncated to two decimals, and with
-    the top-right window's *maximum* (8) where its 5-norm mean, 6.607, belongs.
+    the top-right window's *maximum* (8) where its 5-norm mean, 6.614, belongs.
     """
     return _lp_pool_fwd("lp_pool2d", 2, x, p, kernel_size, stride)
 

@@ -38,6 +38,9 @@ writes are in :mod:`cnnedu.reference`.
 
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 
 from .._checks import as_real_array, check_int, common_float
@@ -53,45 +56,85 @@ __all__ = [
 
 # ---------------------------------------------------------------------------
 # The three primitives (4-D, C-contiguous, one dtype, geometry already checked)
+#
+# The batch is processed in chunks whose column matrix fits in a few MB, in
+# buffers reused across calls (per thread).  A fresh col for a whole batch can
+# be tens of MB, and filling freshly mapped memory costs more than the GEMM.
 # ---------------------------------------------------------------------------
 
-def _unfold(x: np.ndarray, g: Geometry, groups: int) -> np.ndarray:
-    """im2col: (N, C, H, W) -> (N, G, C/G * kh * kw, OH * OW)."""
-    n, c = x.shape[:2]
-    kh, kw = g.kernel
-    col = np.empty((n, groups, c // groups * kh * kw, g.out_size[0] * g.out_size[1]), dtype=x.dtype)
-    im2col(x, col, kh, kw, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
+_CHUNK_BYTES = 4 << 20
+_workspaces = threading.local()
+
+
+def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
+    """A scratch array of ``shape``, reused across calls in this thread (contents undefined)."""
+    size = math.prod(shape)
+    buf = getattr(_workspaces, name, None)
+    if buf is None or buf.dtype != dtype or buf.size < size:
+        buf = np.empty(max(size, 1), dtype=dtype)
+        setattr(_workspaces, name, buf)
+    return buf[:size].reshape(shape)
+
+
+def _batches(n: int, bytes_per_sample: int):
+    """Slices of the batch, each with about _CHUNK_BYTES of columns."""
+    step = max(1, _CHUNK_BYTES // max(bytes_per_sample, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)], min(step, max(n, 1))
+
+
+def _col_shape(x_shape: tuple, g: Geometry, groups: int) -> tuple:
+    """im2col layout: (G, C/G * kh * kw, OH * OW) per sample."""
+    c = x_shape[1]
+    return groups, c // groups * g.kernel[0] * g.kernel[1], g.out_size[0] * g.out_size[1]
+
+
+def _unfold(x: np.ndarray, g: Geometry, col: np.ndarray) -> np.ndarray:
+    """im2col: (n, C, H, W) -> col (n, G, C/G * kh * kw, OH * OW)."""
+    im2col(x, col, *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
     return col
-
-
-def _fold(col: np.ndarray, g: Geometry, shape: tuple) -> np.ndarray:
-    """col2im: the transpose of :func:`_unfold`, accumulating overlapping windows."""
-    dx = np.zeros(shape, dtype=col.dtype)
-    col2im(col, dx, *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
-    return dx
 
 
 def _forward(x: np.ndarray, w: np.ndarray, g: Geometry, groups: int) -> np.ndarray:
     """z = w * x (no bias): (N, C, H, W), (O, C/G, kh, kw) -> (N, O, OH, OW)."""
     n, o = x.shape[0], w.shape[0]
-    wm = w.reshape(groups, o // groups, -1)
-    z = np.matmul(wm, _unfold(x, g, groups))            # (N, G, O/G, OH*OW)
+    cs = _col_shape(x.shape, g, groups)
+    wm = w.reshape(groups, o // groups, cs[1])
+    z = np.empty((n, groups, o // groups, cs[2]), dtype=x.dtype)
+    chunks, step = _batches(n, math.prod(cs) * x.itemsize)
+    col = _workspace("col", (step, *cs), x.dtype)
+    for s in chunks:
+        m = s.stop - s.start
+        np.matmul(wm, _unfold(x[s], g, col[:m]), out=z[s])
     return z.reshape(n, o, *g.out_size)
 
 
 def _input_grad(dz: np.ndarray, w: np.ndarray, g: Geometry, groups: int, in_channels: int) -> np.ndarray:
-    """dL/dx from dL/dz: fold (w^T dz) back onto the input grid."""
+    """dL/dx from dL/dz: fold (w^T dz) back onto the input grid (col2im accumulates overlaps)."""
     n, o = dz.shape[:2]
-    wm = w.reshape(groups, o // groups, -1)
-    dcol = np.matmul(wm.transpose(0, 2, 1), dz.reshape(n, groups, o // groups, -1))
-    return _fold(dcol, g, (n, in_channels, *g.in_size))
+    cs = _col_shape((n, in_channels), g, groups)
+    wmt = w.reshape(groups, o // groups, cs[1]).transpose(0, 2, 1)
+    dzm = dz.reshape(n, groups, o // groups, cs[2])
+    dx = np.zeros((n, in_channels, *g.in_size), dtype=dz.dtype)
+    chunks, step = _batches(n, math.prod(cs) * dz.itemsize)
+    dcol = _workspace("dcol", (step, *cs), dz.dtype)
+    for s in chunks:
+        m = s.stop - s.start
+        np.matmul(wmt, dzm[s], out=dcol[:m])
+        col2im(dcol[:m], dx[s], *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
+    return dx
 
 
 def _weight_grad(dz: np.ndarray, x: np.ndarray, g: Geometry, groups: int, w_shape: tuple) -> np.ndarray:
     """dL/dw from dL/dz: correlate dz with the input windows, summed over the batch."""
     n, o = dz.shape[:2]
-    col = _unfold(x, g, groups)
-    dw = np.matmul(dz.reshape(n, groups, o // groups, -1), col.transpose(0, 1, 3, 2)).sum(axis=0)
+    cs = _col_shape(x.shape, g, groups)
+    dzm = dz.reshape(n, groups, o // groups, cs[2])
+    dw = np.zeros((groups, o // groups, cs[1]), dtype=dz.dtype)
+    chunks, step = _batches(n, math.prod(cs) * x.itemsize)
+    col = _workspace("col", (step, *cs), x.dtype)
+    for s in chunks:
+        m = s.stop - s.start
+        dw += np.matmul(dzm[s], _unfold(x[s], g, col[:m]).transpose(0, 1, 3, 2)).sum(axis=0)
     return dw.reshape(w_shape)
 
 

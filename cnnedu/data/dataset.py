@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_image_array, check_int
+from .._checks import as_image_array, check_int
 
 __all__ = ["Dataset", "pad_images"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_int
+from .._checks import check_int
 from .dataset import Dataset, pad_images
 
 __all__ = ["DIGITS_N_TRAIN", "load_digits"]
@@ -22,7 +22,7 @@ def load_digits(*, pad_to: int | None = None) -> Dataset:
     """Load the 8x8 digits as float32 ``(N, 1, 8, 8)`` images in ``[0, 1]``.
 
     The split is fixed and not shuffled: images ``0 .. 1436`` in scikit-learn's
-    order are the training set, ``1437 .. 1796`` the test set (36 +- 2 of each
+    order are the training set, ``1437 .. 1796`` the test set (33 to 37 of each
     digit).  Consecutive images tend to come from the same writer, so a
     contiguous split keeps most writers on one side and tests generalisation
     to new handwriting better than a shuffled one.

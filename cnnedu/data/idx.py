@@ -23,7 +23,7 @@ import struct
 
 import numpy as np
 
-from ._checks import as_image_array, check_path
+from .._checks import as_image_array, check_path
 
 __all__ = ["IDX_DTYPES", "IDXFormatError", "read_idx", "write_idx", "encode_idx", "decode_idx"]
 
@@ -104,7 +104,8 @@ def decode_idx(data: bytes, *, source: str = "data") -> np.ndarray:
     if got != expected:
         raise IDXFormatError(
             f"decode_idx: {source} has {got} payload bytes, expected {expected} for shape "
-            f"{shape} of {dtype.newbyteorder('=').name} ({'truncated' if got < expected else 'trailing data'})"
+            f"{shape} of {dtype.newbyteorder('=').name} "
+            f"({'truncated' if got < expected else 'trailing data'})"
         )
     array = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(shape)
     return array.astype(dtype.newbyteorder("="))  # a native-order, writeable copy
@@ -154,8 +155,8 @@ def encode_idx(array) -> bytes:
     >>> encode_idx(np.array([7, 8, 9], dtype=np.uint8)).hex(" ")
     '00 00 08 01 00 00 00 03 07 08 09'
     """
-    a = as_image_array("encode_idx", "array", array, ndims=range(1, 256), layout="(d_1, ..., d_k), 1 <= k <= 255",
-                       allow_empty=True)
+    a = as_image_array("encode_idx", "array", array, ndims=range(1, 256),
+                       layout="(d_1, ..., d_k), 1 <= k <= 255", allow_empty=True)
     native = a.dtype.newbyteorder("=")
     if native not in _CODE_OF_DTYPE:
         names = ", ".join(dt.newbyteorder("=").name for dt in IDX_DTYPES.values())

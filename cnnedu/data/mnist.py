@@ -34,6 +34,7 @@ import io
 import os
 import re
 import socket
+import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_bool, check_choice, check_int, check_path, check_real
+from .._checks import check_bool, check_choice, check_int, check_path, check_real
 from .dataset import Dataset, pad_images
 from .idx import read_idx
 
@@ -180,8 +181,12 @@ def _resolve_mirrors(fn: str, mirrors) -> tuple[str, ...]:
     for m in mirrors:
         if not isinstance(m, str):
             raise TypeError(f"{fn}: {name} must contain URL strings, got {m!r} ({type(m).__name__})")
-        scheme = urllib.parse.urlsplit(m).scheme
-        if scheme not in _SCHEMES:
+        try:
+            parts = urllib.parse.urlsplit(m)
+            parts.port  # noqa: B018 - raises ValueError for a malformed port
+        except ValueError:
+            raise ValueError(f"{fn}: {name} must contain valid URLs, got {m!r}") from None
+        if parts.scheme not in _SCHEMES:
             raise ValueError(f"{fn}: {name} must contain http://, https:// or file:// base URLs, got {m!r}")
         out.append(m if m.endswith("/") else m + "/")
     return tuple(out)
@@ -260,13 +265,17 @@ def _progress_bar(total: int | None, desc: str, enabled: bool):
 
 
 def _fetch(url: str, dest: Path, sha256: str, timeout: float, progress: bool) -> None:
-    """Download ``url`` to ``dest`` through ``dest.part``; keep it only if the SHA-256 matches."""
-    part = dest.with_name(dest.name + ".part")
+    """Download ``url`` to ``dest`` through a ``.part`` file; keep it only if the SHA-256 matches."""
+    # A unique temporary name: several processes (pytest-xdist, parallel notebooks) may
+    # download into the same cache at once; os.replace makes the last one win atomically.
+    handle, name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    os.close(handle)
+    part = Path(name)
     digest = hashlib.sha256()
     request = urllib.request.Request(url, headers={"User-Agent": "cnnedu"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
-            length = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+            length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else MNIST_SIZES.get(dest.name)
             bar = _progress_bar(total, dest.name, progress)
             try:
@@ -303,7 +312,7 @@ def download_mnist(data_dir=None, mirrors=None, *, checksums=None,
 
     A file already in ``<data_dir>/mnist/`` whose SHA-256 matches is used as is (no
     network).  A missing or damaged one is fetched from the first mirror that
-    delivers it, written to ``<name>.part``, checked, and only then renamed into
+    delivers it, written to a temporary ``<name>.*.part`` file, checked, and only then renamed into
     place, so the cache never holds a file with a wrong checksum.
 
     Parameters
@@ -369,6 +378,7 @@ def download_mnist(data_dir=None, mirrors=None, *, checksums=None,
             except ChecksumError as exc:
                 failures.append((base, exc))
             except urllib.error.HTTPError as exc:  # the server answered: maybe only this file is missing
+                exc.close()  # an HTTPError holds the open response
                 failures.append((base, exc))
             except (OSError, http.client.HTTPException) as exc:
                 dead[base] = _short(exc)
@@ -423,7 +433,9 @@ def _load_full(paths: Mapping[str, Path]) -> Dataset:
 def _subset_arrays() -> tuple[np.ndarray, np.ndarray]:
     """The 5,000 subset images (uint8, (5000, 28, 28)) and labels, read once per process."""
     try:
-        resource = importlib.resources.files(_SUBSET_PACKAGE).joinpath(*_SUBSET_FILE)
+        resource = importlib.resources.files(_SUBSET_PACKAGE)
+        for part in _SUBSET_FILE:  # one joinpath per level: Python 3.10 takes one argument
+            resource = resource.joinpath(part)
         with resource.open("rb") as handle:
             text = gzip.decompress(handle.read()).decode("ascii")
     except ModuleNotFoundError:

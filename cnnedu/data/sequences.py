@@ -19,7 +19,9 @@ and for every sample independently
 * ``r`` (rise of the linear trend) ~ uniform on ``[-trend, trend]``,
 * ``eps_t`` ~ Normal(0, ``noise``\\ :sup:`2`), independent.
 
-Because the start ``s`` is random, a classifier has to recognise the shape
+Every extreme of a template (except the tips of the ramps) is a plateau at
+least two knot intervals long, so that it is sampled at full height whatever
+the width and the start.  Because the start ``s`` is random, a classifier has to recognise the shape
 wherever it is: a 1-D CNN with global pooling does so easily, a dense network
 on the raw samples much less so.
 """
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_bool, check_int, check_real, check_rng
+from .._checks import check_bool, check_int, check_real, check_rng
 from .dataset import Dataset
 
 __all__ = [
@@ -53,14 +55,14 @@ SEQUENCE_CLASSES: tuple[str, ...] = (
 _T = np.array([
     #  0     1     2     3     4     5     6     7     8     9    10    11   knot
     [0.0,  1.0,  1.0,  1.0,  1.0,  1.0,  1.0,  1.0,  1.0,  1.0,  1.0,  0.0],  # plateau
-    [0.0,  0.0,  0.0,  0.0,  0.0,  1.0,  1.0,  0.0,  0.0,  0.0,  0.0,  0.0],  # spike
-    [0.0,  0.0,  1.0,  0.0,  0.0,  0.0,  0.0,  0.0,  1.0,  0.0,  0.0,  0.0],  # double spike
-    [0.0,  0.0,  0.0,  0.0,  0.0, -1.0, -1.0,  0.0,  0.0,  0.0,  0.0,  0.0],  # dip
+    [0.0,  0.0,  0.0,  0.0,  1.0,  1.0,  1.0,  0.0,  0.0,  0.0,  0.0,  0.0],  # spike
+    [0.0,  1.0,  1.0,  1.0,  0.0,  0.0,  0.0,  0.0,  1.0,  1.0,  1.0,  0.0],  # double spike
+    [0.0,  0.0,  0.0,  0.0, -1.0, -1.0, -1.0,  0.0,  0.0,  0.0,  0.0,  0.0],  # dip
     [0.0,  1.0,  1.0,  1.0,  1.0,  0.0, -1.0, -1.0, -1.0, -1.0,  0.0,  0.0],  # up-down
     [0.0, -1.0, -1.0, -1.0, -1.0,  0.0,  1.0,  1.0,  1.0,  1.0,  0.0,  0.0],  # down-up
     [0.0,  0.1,  0.2,  0.3,  0.4,  0.5,  0.6,  0.7,  0.8,  0.9,  1.0,  0.0],  # ramp up
     [0.0,  1.0,  0.9,  0.8,  0.7,  0.6,  0.5,  0.4,  0.3,  0.2,  0.1,  0.0],  # ramp down
-    [0.0,  1.0, -1.0,  1.0, -1.0,  1.0, -1.0,  1.0, -1.0,  1.0, -1.0,  0.0],  # wiggle
+    [0.0,  1.0,  1.0,  1.0, -1.0, -1.0, -1.0,  1.0,  1.0,  1.0,  0.0,  0.0],  # wiggle
     [0.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -1.0,  0.0],  # trough
 ])
 _T.flags.writeable = False
@@ -105,15 +107,20 @@ def render_template(label: int, length: int = SEQUENCE_LENGTH, *, width: float |
 
     Examples
     --------
-    >>> render_template(1, 16, width=11, start=0)[3:9]   # the spike: knots 5 and 6 are 1
-    array([0., 0., 1., 1., 0., 0.], dtype=float32)
+    >>> render_template(1, 16, width=11, start=0)[2:9]   # the spike: knots 4 to 6 are 1
+    array([0., 0., 1., 1., 1., 0., 0.], dtype=float32)
     """
     fn = "render_template"
     label = check_int(fn, "label", label, 0, len(SEQUENCE_CLASSES) - 1)
     length = check_int(fn, "length", length, minimum=12)
-    width = length * sum(WIDTH_RANGE) / 2 if width is None else check_real(fn, "width", width, 0.0, float(length),
-                                                         strict_minimum=True)
-    start = (length - width) / 2 if start is None else check_real(fn, "start", start, 0.0, length - width)
+    if width is None:
+        width = length * sum(WIDTH_RANGE) / 2
+    else:
+        width = check_real(fn, "width", width, 0.0, float(length), strict_minimum=True)
+    if start is None:
+        start = (length - width) / 2
+    else:
+        start = check_real(fn, "start", start, 0.0, length - width)
     amplitude = check_real(fn, "amplitude", amplitude)
     return _render(np.array([label]), length, np.array([width]), np.array([start]),
                    np.array([amplitude]))[0].astype(np.float32)

@@ -7,6 +7,8 @@ not compile any Numba kernel::
     from cnnedu import sizes           # output sizes, padding, parameter counts
     from cnnedu import reference       # the lecture's loops, plain Python
     from cnnedu import gradcheck       # numerical gradients
+    from cnnedu import data            # MNIST, digits, sequences, patterns, augmentation
+    from cnnedu import viz             # drawings and scan animations
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data")
+_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz")
 
 __all__ = ["__version__", *_SUBMODULES]
 

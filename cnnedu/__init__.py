@@ -9,6 +9,7 @@ not compile any Numba kernel::
     from cnnedu import gradcheck       # numerical gradients
     from cnnedu import data            # MNIST, digits, sequences, patterns, augmentation
     from cnnedu import viz             # drawings and scan animations
+    from cnnedu import nn, optim       # layers, losses, optimizers
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz")
+_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -25,6 +25,7 @@ from numba import njit, prange
 
 from .._checks import as_real_array, check_real, common_float, fmt_size
 from ._geometry import Geometry, check_dy, drop, layout, lift, spatial, window_geometry
+from ._parallel import threads_for
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool1d_backward", "max_pool2d_backward",
@@ -207,6 +208,11 @@ def _window(g: Geometry):
     return (*g.kernel, *g.stride, *g.pad_lo)
 
 
+def _work(y, g: Geometry) -> int:
+    """Element operations of a pooling pass: one per output per window element."""
+    return y.size * g.kernel[0] * g.kernel[1]
+
+
 def _empty_out(x4, g, dtype=None):
     return np.empty((*x4.shape[:2], *g.out_size), dtype=dtype or x4.dtype)
 
@@ -218,7 +224,8 @@ def _empty_out(x4, g, dtype=None):
 def _max_pool_run(x4, g):
     y = _empty_out(x4, g)
     arg = _empty_out(x4, g, np.int64)
-    _max_pool(x4, y, arg, *_window(g))
+    with threads_for(_work(y, g)):
+        _max_pool(x4, y, arg, *_window(g))
     return y, arg
 
 
@@ -232,7 +239,8 @@ def _max_pool_bwd(fn, nd, dy, x, kernel_size, stride, padding):
     dy4, x4, g = _backward_args(fn, nd, dy, x, kernel_size, stride, padding)
     _, arg = _max_pool_run(x4, g)
     dx = np.zeros_like(x4)
-    _max_pool_backward(dy4, arg, dx)
+    with threads_for(dy4.size):
+        _max_pool_backward(dy4, arg, dx)
     return drop(dx, nd)
 
 
@@ -336,14 +344,16 @@ def _avg_pool_fwd(fn, nd, x, kernel_size, stride, padding):
     (x,) = common_float(x)
     x4 = lift(x, nd)
     y = _empty_out(x4, g)
-    _avg_pool(x4, y, *_window(g))
+    with threads_for(_work(y, g)):
+        _avg_pool(x4, y, *_window(g))
     return drop(y, nd)
 
 
 def _avg_pool_bwd(fn, nd, dy, x, kernel_size, stride, padding):
     dy4, x4, g = _backward_args(fn, nd, dy, x, kernel_size, stride, padding)
     dx = np.zeros_like(x4)
-    _avg_pool_backward(dy4, dx, *_window(g))
+    with threads_for(_work(dy4, g)):
+        _avg_pool_backward(dy4, dx, *_window(g))
     return drop(dx, nd)
 
 
@@ -436,7 +446,8 @@ def _lp_pool_fwd(fn, nd, x, p, kernel_size, stride):
     (x,) = common_float(x)
     x4 = lift(x, nd)
     y = _empty_out(x4, g)
-    _lp_pool(x4, y, p, *g.kernel, *g.stride)
+    with threads_for(_work(y, g)):
+        _lp_pool(x4, y, p, *g.kernel, *g.stride)
     return drop(y, nd)
 
 
@@ -444,9 +455,10 @@ def _lp_pool_bwd(fn, nd, dy, x, p, kernel_size, stride):
     p = check_real(fn, "p", p, 1.0)
     dy4, x4, g = _backward_args(fn, nd, dy, x, kernel_size, stride, 0)
     y = _empty_out(x4, g)
-    _lp_pool(x4, y, p, *g.kernel, *g.stride)
     dx = np.zeros_like(x4)
-    _lp_pool_backward(dy4, x4, y, dx, p, *g.kernel, *g.stride)
+    with threads_for(_work(y, g)):
+        _lp_pool(x4, y, p, *g.kernel, *g.stride)
+        _lp_pool_backward(dy4, x4, y, dx, p, *g.kernel, *g.stride)
     return drop(dx, nd)
 
 

@@ -29,9 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from .._checks import check_int, fmt_size
+from .._checks import check_bool, check_int, fmt_size
 from . import init
-from .._checks import check_bool
 from ._utils import check_dtype, padding_arg, window_args
 from .module import Module, Parameter
 

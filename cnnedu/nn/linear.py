@@ -12,9 +12,8 @@ import math
 
 import numpy as np
 
-from .._checks import check_int
+from .._checks import check_bool, check_int
 from . import init
-from .._checks import check_bool
 from ._utils import check_dtype
 from .module import Module, Parameter
 

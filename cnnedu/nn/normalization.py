@@ -43,8 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_int, check_real
-from .._checks import check_bool
+from .._checks import check_bool, check_int, check_real
 from ._utils import check_dtype
 from .module import Module, Parameter
 

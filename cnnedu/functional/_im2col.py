@@ -21,10 +21,10 @@ from numba import njit, prange
 
 @njit(cache=True, inline="always")
 def _valid_range(off: int, stride: int, size: int, count: int):
-    """Indices q in [0, count) with 0 <= q*stride + off < size, as [lo, hi)."""
+    """Indices q in [0, count) with 0 <= q*stride + off < size, as [lo, hi), 0 <= lo <= hi <= count."""
     lo = 0
     if off < 0:
-        lo = (-off + stride - 1) // stride
+        lo = min(count, (-off + stride - 1) // stride)
     last = size - 1 - off
     hi = 0 if last < 0 else min(count, last // stride + 1)
     if hi < lo:

@@ -15,6 +15,11 @@ import os
 import numpy as np
 
 
+#: The largest stride, kernel, dilation or padding accepted: keeps every index the
+#: kernels compute far from int64 overflow.
+MAX_SIZE = 2**31 - 1
+
+
 def check_int(fn: str, name: str, value, minimum: int | None = None,
               maximum: int | None = None) -> int:
     """Return ``value`` as an int, or raise if it is not an integer in ``[minimum, maximum]``."""
@@ -28,7 +33,8 @@ def check_int(fn: str, name: str, value, minimum: int | None = None,
     return value
 
 
-def int_tuple(fn: str, name: str, value, n: int, minimum: int | None = None) -> tuple[int, ...]:
+def int_tuple(fn: str, name: str, value, n: int, minimum: int | None = None,
+              maximum: int | None = None) -> tuple[int, ...]:
     """Expand an int or a length-``n`` sequence of ints into a tuple of ``n`` ints."""
     if isinstance(value, (tuple, list)):
         if len(value) != n:
@@ -36,8 +42,8 @@ def int_tuple(fn: str, name: str, value, n: int, minimum: int | None = None) -> 
                 f"{fn}: {name} must be an integer or a sequence of {n} integers "
                 f"(one per spatial dimension), got {value!r}"
             )
-        return tuple(check_int(fn, name, v, minimum) for v in value)
-    return (check_int(fn, name, value, minimum),) * n
+        return tuple(check_int(fn, name, v, minimum, maximum) for v in value)
+    return (check_int(fn, name, value, minimum, maximum),) * n
 
 
 def check_real(fn: str, name: str, value, minimum: float | None = None,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from ._checks import check_int
+from ._checks import MAX_SIZE, check_int
 
 __all__ = [
     "resolve_padding",
@@ -69,8 +69,9 @@ def _resolve_padding(fn, n, kernel, stride, padding, dilation) -> tuple[int, int
     if isinstance(padding, (tuple, list)):
         if len(padding) != 2:
             raise ValueError(f"{fn}: padding pair must be (lo, hi), got {padding!r}")
-        return (check_int(fn, "padding", padding[0], 0), check_int(fn, "padding", padding[1], 0))
-    p = check_int(fn, "padding", padding, 0)
+        return (check_int(fn, "padding", padding[0], 0, MAX_SIZE),
+                check_int(fn, "padding", padding[1], 0, MAX_SIZE))
+    p = check_int(fn, "padding", padding, 0, MAX_SIZE)
     return p, p
 
 
@@ -147,10 +148,10 @@ def full_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
 
 def _check_geometry(fn, n, kernel, stride, dilation):
     return (
-        check_int(fn, "n", n, 1),
-        check_int(fn, "kernel", kernel, 1),
-        check_int(fn, "stride", stride, 1),
-        check_int(fn, "dilation", dilation, 1),
+        check_int(fn, "n", n, 1, MAX_SIZE),
+        check_int(fn, "kernel", kernel, 1, MAX_SIZE),
+        check_int(fn, "stride", stride, 1, MAX_SIZE),
+        check_int(fn, "dilation", dilation, 1, MAX_SIZE),
     )
 
 
@@ -213,7 +214,7 @@ def pool_output_size(n: int, kernel: int, stride: int | None = None, padding=0) 
 
 def _resolve_transpose_padding(fn, n, kernel, stride, padding, output_padding, dilation):
     n, kernel, stride, dilation = _check_geometry(fn, n, kernel, stride, dilation)
-    output_padding = check_int(fn, "output_padding", output_padding, 0)
+    output_padding = check_int(fn, "output_padding", output_padding, 0, MAX_SIZE)
     if output_padding >= max(stride, dilation):
         raise ValueError(
             f"{fn}: output_padding must be smaller than either stride or dilation, "

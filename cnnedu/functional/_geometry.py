@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import sizes
-from .._checks import fmt_size, int_tuple
+from .._checks import MAX_SIZE, fmt_size, int_tuple
 
 _LAYOUT = {1: "(N, C, L)", 2: "(N, C, H, W)"}
 
@@ -68,14 +68,16 @@ def padding_per_dim(fn: str, padding, nd: int) -> list:
 
 
 def spatial(fn: str, name: str, value, nd: int, minimum: int = 1) -> tuple[int, ...]:
-    return int_tuple(fn, name, value, nd, minimum)
+    return int_tuple(fn, name, value, nd, minimum, MAX_SIZE)
 
 
-def window_geometry(fn: str, nd: int, in_size, kernel, stride, padding, dilation) -> Geometry:
+def window_geometry(fn: str, nd: int, in_size, kernel, stride, padding, dilation,
+                    has_dilation: bool = True) -> Geometry:
     """Resolve padding, check that the window fits, and compute the output size.
 
     ``in_size``, ``kernel``, ``stride`` and ``dilation`` are tuples of ``nd`` ints
     that have already been type-checked; ``padding`` is the user's argument.
+    ``has_dilation=False`` (pooling) leaves dilation out of error messages.
     """
     specs = padding_per_dim(fn, padding, nd)
     pads = [sizes._resolve_padding(fn, n, k, s, p, d)
@@ -83,9 +85,10 @@ def window_geometry(fn: str, nd: int, in_size, kernel, stride, padding, dilation
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(in_size, pads))
     span = tuple(sizes._span(k, d) for k, d in zip(kernel, dilation))
     if any(s > p for s, p in zip(span, padded)):
+        d = dilation[0] if len(set(dilation)) == 1 else fmt_size(dilation)
+        dilated = f" (dilation {d})" if has_dilation else ""
         raise ValueError(
-            f"{fn}: kernel {fmt_size(kernel)} (dilation {fmt_size(dilation)}) does not fit "
-            f"in the padded input {fmt_size(padded)}"
+            f"{fn}: kernel {fmt_size(kernel)}{dilated} does not fit in the padded input {fmt_size(padded)}"
         )
     out = tuple(sizes._conv_output_size(fn, n, k, s, pad, d)
                 for n, k, s, pad, d in zip(in_size, kernel, stride, pads, dilation))

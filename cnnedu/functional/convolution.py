@@ -145,8 +145,9 @@ def _weight_grad(dz: np.ndarray, x: np.ndarray, g: Geometry, groups: int, w_shap
 # Argument checking
 # ---------------------------------------------------------------------------
 
-def _check_spatial_sizes(fn, name, shape, what):
-    if any(s < 1 for s in shape):
+def _check_sizes(fn, name, shape, what, first=0):
+    """Every dimension of ``shape`` from ``first`` on must be at least 1."""
+    if any(s < 1 for s in shape[first:]):
         raise ValueError(f"{fn}: {name} must have {what} of at least 1, got shape {shape}")
 
 
@@ -157,8 +158,8 @@ def _conv_args(fn, nd, x, w, b, stride, padding, dilation, groups):
     groups = check_int(fn, "groups", groups, 1)
     stride = spatial(fn, "stride", stride, nd)
     dilation = spatial(fn, "dilation", dilation, nd)
-    _check_spatial_sizes(fn, "x", x.shape[1:], "channels and spatial sizes")
-    _check_spatial_sizes(fn, "w", w.shape, "every dimension")
+    _check_sizes(fn, "x", x.shape, "channels and spatial sizes", first=1)
+    _check_sizes(fn, "w", w.shape, "every dimension")
     c, (o, cg) = x.shape[1], w.shape[:2]
     if c % groups:
         raise ValueError(f"{fn}: groups {groups} must divide the {c} input channels of x")
@@ -182,8 +183,8 @@ def _transpose_args(fn, nd, x, w, b, stride, padding, output_padding, groups, di
     groups = check_int(fn, "groups", groups, 1)
     stride = spatial(fn, "stride", stride, nd)
     dilation = spatial(fn, "dilation", dilation, nd)
-    _check_spatial_sizes(fn, "x", x.shape[1:], "channels and spatial sizes")
-    _check_spatial_sizes(fn, "w", w.shape, "every dimension")
+    _check_sizes(fn, "x", x.shape, "channels and spatial sizes", first=1)
+    _check_sizes(fn, "w", w.shape, "every dimension")
     c, (cw, og) = x.shape[1], w.shape[:2]
     if c != cw:
         raise ValueError(

@@ -183,7 +183,7 @@ def _pool_args(fn, nd, x, kernel_size, stride, padding):
         raise ValueError(f"{fn}: x must have channels and spatial sizes of at least 1, got shape {x.shape}")
     kernel = spatial(fn, "kernel_size", kernel_size, nd)
     stride = kernel if stride is None else spatial(fn, "stride", stride, nd)
-    g = window_geometry(fn, nd, x.shape[2:], kernel, stride, padding, (1,) * nd)
+    g = window_geometry(fn, nd, x.shape[2:], kernel, stride, padding, (1,) * nd, has_dilation=False)
     # A window made only of padding has no maximum; forbid it for every kind of pooling.
     for d in range(2 - nd, 2):
         first_empty = g.pad_lo[d] >= g.kernel[d]

@@ -25,11 +25,13 @@ __all__ = ["upsample", "downsample", "upsample_backward", "downsample_backward"]
 
 def _maps(fn, name, x):
     """Check that ``x`` is a batch of 1-D or 2-D maps; return it and the number of spatial dims."""
-    a = as_real_array(fn, name, x, np.ndim(x) if isinstance(x, np.ndarray) else np.asarray(x).ndim,
-                      "(N, C, L) or (N, C, H, W)")
+    try:
+        ndim = np.ndim(x)
+    except Exception:  # ragged nested lists: as_real_array reports them
+        ndim = 4
+    a = as_real_array(fn, name, x, ndim, "(N, C, L) or (N, C, H, W)")  # convertible, real
     if a.ndim not in (3, 4):
         raise ValueError(f"{fn}: {name} must be a 3-D (N, C, L) or 4-D (N, C, H, W) array, got shape {a.shape}")
-    (a,) = common_float(a)
     return a, a.ndim - 2
 
 
@@ -57,6 +59,7 @@ def upsample(x, factor):
     """
     fn = "upsample"
     x, nd = _maps(fn, "x", x)
+    (x,) = common_float(x)
     s = spatial(fn, "factor", factor, nd)
     out = np.zeros((*x.shape[:2], *((n - 1) * f + 1 for n, f in zip(x.shape[2:], s))), dtype=x.dtype)
     out[(..., *(slice(None, None, f) for f in s))] = x
@@ -86,13 +89,16 @@ def downsample(x, factor):
     """
     fn = "downsample"
     x, nd = _maps(fn, "x", x)
+    (x,) = common_float(x)
     s = spatial(fn, "factor", factor, nd)
-    return np.ascontiguousarray(x[(..., *(slice(None, None, f) for f in s))])
+    # A copy even for factor 1: results never share memory with inputs.
+    return x[(..., *(slice(None, None, f) for f in s))].copy()
 
 
 def _check_pair(fn, dy, x, expected_fn, factor):
     dy, nd = _maps(fn, "dy", dy)
     x, nd_x = _maps(fn, "x", x)
+    dy, x = common_float(dy, x)
     if nd != nd_x:
         raise ValueError(f"{fn}: dy and x must have the same number of dimensions, got {dy.shape} and {x.shape}")
     s = spatial(fn, "factor", factor, nd)

@@ -164,6 +164,27 @@ def _fan(fn, a, mode, fan):
     raise ValueError(f"{fn}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
 
 
+def _fill_normal(arr: np.ndarray, rng: np.random.Generator, mean: float, std: float) -> None:
+    """arr[...] = N(mean, std^2) samples, drawn directly in arr's dtype (no float64 temporary)."""
+    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+        rng.standard_normal(out=arr, dtype=arr.dtype)
+    else:
+        arr[...] = rng.standard_normal(arr.shape, dtype=np.float64)
+    arr *= arr.dtype.type(std)
+    if mean:
+        arr += arr.dtype.type(mean)
+
+
+def _fill_uniform(arr: np.ndarray, rng: np.random.Generator, low: float, high: float) -> None:
+    """arr[...] = U(low, high) samples, drawn directly in arr's dtype."""
+    if arr.dtype in (np.float32, np.float64) and arr.flags.c_contiguous:
+        rng.random(out=arr, dtype=arr.dtype)
+    else:
+        arr[...] = rng.random(arr.shape)
+    arr *= arr.dtype.type(high - low)
+    arr += arr.dtype.type(low)
+
+
 def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "relu", rng=None,
                     fan: float | None = None):
     r"""He (Kaiming) normal initialisation, in place: :math:`w \sim \mathcal N(0, g^2/\text{fan})`.
@@ -193,7 +214,7 @@ def kaiming_normal_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: 
     fn = "kaiming_normal_"
     arr = _array(tensor, fn)
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(fn, arr, mode, fan))
-    arr[...] = resolve_rng(rng, fn).normal(0.0, std, arr.shape)
+    _fill_normal(arr, resolve_rng(rng, fn), 0.0, std)
     return tensor
 
 
@@ -210,7 +231,7 @@ def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity:
     fn = "kaiming_uniform_"
     arr = _array(tensor, fn)
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(fn, arr, mode, fan))
-    arr[...] = resolve_rng(rng, fn).uniform(-bound, bound, arr.shape)
+    _fill_uniform(arr, resolve_rng(rng, fn), -bound, bound)
     return tensor
 
 
@@ -227,7 +248,7 @@ def xavier_normal_(tensor, gain: float = 1.0, rng=None):
     arr = _array(tensor, fn)
     fan_in, fan_out = calculate_fan_in_and_fan_out(arr.shape)
     std = check_real(fn, "gain", gain) * math.sqrt(2.0 / (fan_in + fan_out))
-    arr[...] = resolve_rng(rng, fn).normal(0.0, std, arr.shape)
+    _fill_normal(arr, resolve_rng(rng, fn), 0.0, std)
     return tensor
 
 
@@ -240,21 +261,21 @@ def xavier_uniform_(tensor, gain: float = 1.0, rng=None):
     arr = _array(tensor, fn)
     fan_in, fan_out = calculate_fan_in_and_fan_out(arr.shape)
     bound = check_real(fn, "gain", gain) * math.sqrt(6.0 / (fan_in + fan_out))
-    arr[...] = resolve_rng(rng, fn).uniform(-bound, bound, arr.shape)
+    _fill_uniform(arr, resolve_rng(rng, fn), -bound, bound)
     return tensor
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, rng=None):
     """Fill in place from :math:`\\mathcal N(\\text{mean}, \\text{std}^2)`."""
     arr = _array(tensor, "normal_")
-    arr[...] = resolve_rng(rng, "normal_").normal(mean, std, arr.shape)
+    _fill_normal(arr, resolve_rng(rng, "normal_"), mean, std)
     return tensor
 
 
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, rng=None):
     """Fill in place from :math:`\\mathcal U(a, b)`."""
     arr = _array(tensor, "uniform_")
-    arr[...] = resolve_rng(rng, "uniform_").uniform(a, b, arr.shape)
+    _fill_uniform(arr, resolve_rng(rng, "uniform_"), a, b)
     return tensor
 
 

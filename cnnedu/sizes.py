@@ -38,6 +38,7 @@ __all__ = [
     "linear_parameter_count",
     "conv_macs",
     "depthwise_separable_macs",
+    "receptive_field",
 ]
 
 PADDING_STRINGS = ("valid", "same", "full")
@@ -406,3 +407,52 @@ def depthwise_separable_macs(in_channels: int, out_channels: int, kernel_size, o
     k = _kernel_tuple(fn, kernel_size)
     return (conv_macs(in_channels, in_channels, k, output_size, groups=in_channels)
             + conv_macs(in_channels, out_channels, (1,) * len(k), output_size))
+
+
+def receptive_field(layers) -> tuple[int, int]:
+    r"""Receptive field size and jump of the last layer of a stack, along one dimension.
+
+    .. math::
+
+        r_0 = 1,\quad j_0 = 1,\qquad
+        r_l = r_{l-1} + (k_l - 1)\, d_l\, j_{l-1},\qquad j_l = j_{l-1}\, s_l
+
+    A unit of layer :math:`L` sees :math:`r_L` consecutive input samples (with
+    dilation some of them may be skipped: :math:`r_L` is the extent); neighbouring
+    units of layer :math:`L` are :math:`j_L` input samples apart, so without
+    padding unit :math:`p` sees samples :math:`p j_L, \dots, p j_L + r_L - 1`.
+    A pooling layer counts as a layer with dilation 1.  Padding moves the field
+    but does not change its size.
+
+    Parameters
+    ----------
+    layers : sequence of (kernel, stride) or (kernel, stride, dilation)
+        From the input to the output; empty for the input itself.
+
+    Returns
+    -------
+    (r, j) : tuple of int
+        Receptive field size and jump, in input samples.
+
+    Examples
+    --------
+    >>> receptive_field([(3, 1), (3, 1)])            # two 3x3 convolutions see 5x5
+    (5, 1)
+    >>> receptive_field([(5, 1), (2, 2), (5, 1), (2, 2)])  # LeNet-5 up to the second pooling
+    (16, 4)
+    >>> receptive_field([(3, 1, 1), (3, 1, 2), (3, 1, 4)])  # dilations 1, 2, 4: 15 from 3 layers
+    (15, 1)
+    """
+    fn = "receptive_field"
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"{fn}: layers must be a sequence of (kernel, stride[, dilation]), got {layers!r}")
+    r, j = 1, 1
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
+            raise TypeError(f"{fn}: layers[{i}] must be (kernel, stride) or (kernel, stride, dilation), "
+                            f"got {layer!r}")
+        k = check_int(fn, f"layers[{i}] kernel", layer[0], 1)
+        s = check_int(fn, f"layers[{i}] stride", layer[1], 1)
+        d = check_int(fn, f"layers[{i}] dilation", layer[2], 1) if len(layer) == 3 else 1
+        r, j = r + (k - 1) * d * j, j * s
+    return r, j

@@ -1,0 +1,1 @@
+"""Browser tests: Voilà serves a notebook, Playwright drives the system Chromium."""

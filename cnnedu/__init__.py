@@ -13,6 +13,7 @@ not compile any Numba kernel::
     from cnnedu import models          # LeNet-5 ... MobileNet, summary()
     from cnnedu import interop         # to_torch / from_torch (needs PyTorch)
     from cnnedu import widgets         # sliders: ConvExplorer, PoolingExplorer, ...
+    from cnnedu import exercises       # check_... helpers for the book's exercises
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets")
+_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets", "exercises")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -1,0 +1,49 @@
+r"""Checks for the book's exercises: right or wrong, and which slip a wrong answer looks like.
+
+Each ``check_...`` function takes the reader's ``answer`` and the numbers of the
+problem, computes the right answer with :mod:`cnnedu.sizes` (the one place every
+formula lives), and returns a :class:`CheckResult`:
+
+* right: a short confirmation with the formula;
+* wrong: the classic mistake the answer matches, if any (forgot the :math:`+1`,
+  forgot the floor, padded one side only, forgot the bias, forgot the input
+  depth, ignored the stride, ...), else whether it is too large or too small;
+* ``None`` (the placeholder the notebooks ship with): a friendly "not answered
+  yet".
+
+A check never gives the answer away: its messages are fixed sentences written in
+symbols (:math:`N, M, S, P, D, \dots`), with no number computed from the problem.
+
+The result is true only when the answer is right, so ``assert check_...(...)``
+works in a test, and it shows itself as text (``repr``) or, in a notebook, as a
+coloured box (``_repr_html_``).
+
+=====================================  ===================================================
+:func:`check_output_size`              side of a convolution's output
+:func:`check_pool_output_size`         side of a pooling layer's output
+:func:`check_parameter_count`          learnable parameters of a convolutional layer
+:func:`check_same_padding`             the lecture's "same" padding ``(before, after)``
+:func:`check_dilated_span`             samples a dilated kernel covers
+:func:`check_flattened_size`           values fed to the first fully connected layer
+=====================================  ===================================================
+
+Examples
+--------
+>>> check_output_size(None, 5, 3)
+… not answered yet (output size): replace None with your answer and run the cell again.
+>>> bool(check_output_size(3, 5, 3))
+True
+>>> r = check_output_size(2, 5, 3)          # (5 - 3)/1 = 2: the +1 is missing
+>>> r.correct, r.mistake
+(False, 'forgot_plus_one')
+"""
+
+from ._base import MISTAKES, CheckResult
+from .sizing import (check_dilated_span, check_flattened_size, check_output_size, check_parameter_count,
+                     check_pool_output_size, check_same_padding)
+
+__all__ = [
+    "CheckResult", "MISTAKES",
+    "check_output_size", "check_pool_output_size", "check_parameter_count", "check_same_padding",
+    "check_dilated_span", "check_flattened_size",
+]

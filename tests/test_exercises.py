@@ -46,11 +46,27 @@ def test_messages_hold_no_number_but_the_ones_and_twos_of_formulas():
         assert set(re.findall(r"\d", message)) <= {"1", "2"}, key
 
 
+def _chapter_module_mistakes() -> set:
+    """Keys that chapter modules register (each ``*_MISTAKES`` dict); their own tests reach them."""
+    import importlib
+    import pkgutil
+
+    import cnnedu.exercises as package
+
+    keys = set()
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            if name.endswith("_MISTAKES") and isinstance(value, dict):
+                keys |= set(value)
+    return keys
+
+
 def test_every_diagnosis_is_reachable():
-    """Each key of MISTAKES is produced by at least one case of this file."""
+    """Each key of MISTAKES not owned by a chapter module is produced by a case of this file."""
     produced = {mistake for *_, mistake in OUTPUT_SLIPS + POOL_SLIPS + PARAMETER_SLIPS + PADDING_SLIPS
                 + SPAN_SLIPS + FLATTEN_SLIPS + BAD_ANSWERS}
-    assert set(MISTAKES) - produced == set()
+    assert set(MISTAKES) - _chapter_module_mistakes() - produced == set()
 
 
 # ---------------------------------------------------------------------------

@@ -25,6 +25,16 @@ coloured box (``_repr_html_``).
 :func:`check_same_padding`             the lecture's "same" padding ``(before, after)``
 :func:`check_dilated_span`             samples a dilated kernel covers
 :func:`check_flattened_size`           values fed to the first fully connected layer
+:func:`check_pooled_value`             one pooled value (max, mean, p-norm)
+:func:`check_pooled_map`               a whole pooled map
+:func:`check_input_grad_size`          size of the derivative map for the layer's input
+:func:`check_upsampled_size`           size of a derivative map upsampled for stride
+:func:`check_transposed_output_size`   output size of a transposed convolution
+:func:`check_output_padding`           the output_padding that gives a wanted size
+:func:`check_input_gradient_entry`     one entry of dL/dx, by hand
+:func:`check_filter_gradient_entry`    one entry of dL/dw, by hand
+:func:`check_max_pool_gradient_entry`  one entry of max pooling's backward pass
+:func:`check_overlap_count`            how many windows of a transposed convolution overlap
 =====================================  ===================================================
 
 Examples
@@ -39,11 +49,22 @@ True
 """
 
 from ._base import MISTAKES, CheckResult
+from .backprop import (check_filter_gradient_entry, check_input_grad_size, check_input_gradient_entry,
+                       check_max_pool_gradient_entry, check_output_padding, check_overlap_count,
+                       check_transposed_output_size, check_upsampled_size)
+from .pooling import check_pooled_map, check_pooled_value
 from .sizing import (check_dilated_span, check_flattened_size, check_output_size, check_parameter_count,
                      check_pool_output_size, check_same_padding)
 
 __all__ = [
     "CheckResult", "MISTAKES",
+    # chapters 2 and 3
     "check_output_size", "check_pool_output_size", "check_parameter_count", "check_same_padding",
     "check_dilated_span", "check_flattened_size",
+    # chapter 4
+    "check_pooled_value", "check_pooled_map",
+    # chapters 5 and 6
+    "check_input_grad_size", "check_upsampled_size", "check_transposed_output_size", "check_output_padding",
+    "check_input_gradient_entry", "check_filter_gradient_entry", "check_max_pool_gradient_entry",
+    "check_overlap_count",
 ]

@@ -10,6 +10,7 @@ not compile any Numba kernel::
     from cnnedu import data            # MNIST, digits, sequences, patterns, augmentation
     from cnnedu import viz             # drawings and scan animations
     from cnnedu import nn, optim       # layers, losses, optimizers
+    from cnnedu import train           # fit / evaluate / predict, History, the LeNet-5 recipe
     from cnnedu import models          # LeNet-5 ... MobileNet, summary()
     from cnnedu import interop         # to_torch / from_torch (needs PyTorch)
     from cnnedu import widgets         # sliders: ConvExplorer, PoolingExplorer, ...
@@ -22,7 +23,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets", "exercises")
+_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets", "exercises", "train")
 
 __all__ = ["__version__", *_SUBMODULES]
 

@@ -67,13 +67,8 @@ def check_real(fn: str, name: str, value, minimum: float | None = None,
     return value
 
 
-def as_real_array(fn: str, name: str, x, ndim: int, layout: str) -> np.ndarray:
-    """Convert an array-like to a float32 or float64 ndarray of the given rank.
-
-    float32 and float64 are kept; every other real numeric dtype (bool, ints,
-    float16, ...) is converted to float64.  Complex and non-numeric input raise
-    ``TypeError``; a wrong number of dimensions raises ``ValueError``.
-    """
+def as_numeric(fn: str, name: str, x) -> np.ndarray:
+    """``np.asarray(x)``, or ``TypeError`` if that is not a real numeric (bool, int, float) array."""
     try:
         a = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
@@ -82,6 +77,17 @@ def as_real_array(fn: str, name: str, x, ndim: int, layout: str) -> np.ndarray:
         raise TypeError(f"{fn}: {name} must be real, got complex dtype {a.dtype}")
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: {name} must be a real numeric array, got dtype {a.dtype}")
+    return a
+
+
+def as_real_array(fn: str, name: str, x, ndim: int, layout: str) -> np.ndarray:
+    """Convert an array-like to a float32 or float64 ndarray of the given rank.
+
+    float32 and float64 are kept; every other real numeric dtype (bool, ints,
+    float16, ...) is converted to float64.  Complex and non-numeric input raise
+    ``TypeError``; a wrong number of dimensions raises ``ValueError``.
+    """
+    a = as_numeric(fn, name, x)
     if a.ndim != ndim:
         raise ValueError(
             f"{fn}: {name} must be a {ndim}-D array {layout}, got shape {a.shape} ({a.ndim}-D)"
@@ -169,12 +175,7 @@ def check_path(fn: str, name: str, value) -> str:
 def as_image_array(fn: str, name: str, x, ndims=(2, 4),
                    layout: str = "(H, W) or (N, C, H, W)", *, allow_empty: bool = False) -> np.ndarray:
     """Convert ``x`` to a real numeric ndarray whose rank is in ``ndims``; the dtype is kept."""
-    try:
-        a = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{fn}: {name} must be a numeric array, could not convert it: {exc}") from None
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{fn}: {name} must be a real numeric array, got dtype {a.dtype}")
+    a = as_numeric(fn, name, x)
     if a.ndim not in ndims:
         raise ValueError(f"{fn}: {name} must have shape {layout}, got shape {a.shape} ({a.ndim}-D)")
     if a.size == 0 and not allow_empty:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from ._checks import check_bool, check_int, check_rng
+from ._checks import as_numeric, check_bool, check_int, check_rng
 from .nn.loss import CrossEntropyLoss
 from .nn.module import Module
 from .optim import ReduceLROnPlateau
@@ -182,12 +182,7 @@ def _check_loss(fn: str, loss_fn) -> None:
 
 def _as_inputs(fn: str, name: str, x) -> np.ndarray:
     """A non-empty, finite, real array with the examples along axis 0 (dtype kept)."""
-    try:
-        a = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{fn}: {name} must be a numeric array, could not convert it: {exc}") from None
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{fn}: {name} must be a real numeric array, got dtype {a.dtype}")
+    a = as_numeric(fn, name, x)
     if a.ndim == 0 or a.shape[0] == 0:
         raise ValueError(f"{fn}: {name} must hold at least one example along axis 0, got shape {a.shape}")
     if a.dtype.kind == "f" and not np.isfinite(a).all():

@@ -127,6 +127,22 @@ class _ConvBase(Module):
         if self.bias is not None:
             self.bias.grad += db
 
+    def forward(self, x):
+        x = self._checked_input(x)
+        try:
+            z = self._ops[self._nd][0](x, self.weight.data, self._b(), **self._geometry())
+        except ValueError as exc:
+            raise ValueError(f"{self.describe()} got input of shape {x.shape}: {exc}") from None
+        self._cache = (x, z.shape)
+        return z
+
+    def backward(self, dy):
+        x, out_shape = self._saved()
+        dz = self._check_dy(dy, out_shape, x.dtype)
+        dx, dw, db = self._ops[self._nd][1](dz, x, self.weight.data, **self._geometry())
+        self._accumulate(dw, db)
+        return dx
+
 
 class _ConvNd(_ConvBase):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
@@ -138,23 +154,8 @@ class _ConvNd(_ConvBase):
     def _geometry(self):
         return dict(stride=self.stride, padding=self.padding, dilation=self.dilation, groups=self.groups)
 
-    def forward(self, x):
-        x = self._checked_input(x)
-        fwd = F.conv1d if self._nd == 1 else F.conv2d
-        try:
-            z = fwd(x, self.weight.data, self._b(), **self._geometry())
-        except ValueError as exc:
-            raise ValueError(f"{self.describe()} got input of shape {x.shape}: {exc}") from None
-        self._cache = (x, z.shape)
-        return z
-
-    def backward(self, dy):
-        x, out_shape = self._saved()
-        dz = self._check_dy(dy, out_shape, x.dtype)
-        bwd = F.conv1d_backward if self._nd == 1 else F.conv2d_backward
-        dx, dw, db = bwd(dz, x, self.weight.data, **self._geometry())
-        self._accumulate(dw, db)
-        return dx
+    #: (forward, backward) of cnnedu.functional, by number of spatial dimensions.
+    _ops = {1: (F.conv1d, F.conv1d_backward), 2: (F.conv2d, F.conv2d_backward)}
 
 
 class Conv2d(_ConvNd):
@@ -251,23 +252,8 @@ class _ConvTransposeNd(_ConvBase):
         return dict(stride=self.stride, padding=self.padding, output_padding=self.output_padding,
                     groups=self.groups, dilation=self.dilation)
 
-    def forward(self, x):
-        x = self._checked_input(x)
-        fwd = F.conv_transpose1d if self._nd == 1 else F.conv_transpose2d
-        try:
-            z = fwd(x, self.weight.data, self._b(), **self._geometry())
-        except ValueError as exc:
-            raise ValueError(f"{self.describe()} got input of shape {x.shape}: {exc}") from None
-        self._cache = (x, z.shape)
-        return z
-
-    def backward(self, dy):
-        x, out_shape = self._saved()
-        dz = self._check_dy(dy, out_shape, x.dtype)
-        bwd = F.conv_transpose1d_backward if self._nd == 1 else F.conv_transpose2d_backward
-        dx, dw, db = bwd(dz, x, self.weight.data, **self._geometry())
-        self._accumulate(dw, db)
-        return dx
+    _ops = {1: (F.conv_transpose1d, F.conv_transpose1d_backward),
+            2: (F.conv_transpose2d, F.conv_transpose2d_backward)}
 
 
 class ConvTranspose2d(_ConvTransposeNd):

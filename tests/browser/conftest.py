@@ -75,13 +75,12 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def voila_url(tmp_path_factory):
-    """Serve ``explorer.ipynb`` with Voilà on a free port of 127.0.0.1; yield its URL."""
+def _serve(tmp_path_factory, name: str):
+    """Serve the notebook ``name`` of this folder with Voilà on a free port of 127.0.0.1; yield its URL."""
     require_browser_stack()
     work = tmp_path_factory.mktemp("voila")
-    notebook = work / "explorer.ipynb"
-    shutil.copy(HERE / "explorer.ipynb", notebook)
+    notebook = work / name
+    shutil.copy(HERE / name, notebook)
     port = _free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / "jupyter-config"), JUPYTER_PLATFORM_DIRS="1",
                MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
@@ -104,6 +103,18 @@ def voila_url(tmp_path_factory):
     finally:
         _stop(proc)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def voila_url(tmp_path_factory):
+    """Voilà serving ``explorer.ipynb`` (one ConvExplorer)."""
+    yield from _serve(tmp_path_factory, "explorer.ipynb")
+
+
+@pytest.fixture(scope="module")
+def voila_all_url(tmp_path_factory):
+    """Voilà serving ``all_explorers.ipynb`` (every explorer of cnnedu.widgets)."""
+    yield from _serve(tmp_path_factory, "all_explorers.ipynb")
 
 
 @pytest.fixture

@@ -70,3 +70,23 @@ def test_stride_slider_changes_the_output_size(voila_url, voila_log, chromium_pa
     assert not errors, errors
     print(f"\n[browser] explorer shown {loaded:.1f} s after navigation; key press to new figure "
           f"{moved * 1000:.0f} ms (browser -> kernel -> browser); screenshot {SCREENSHOT_COPY}")
+
+
+def test_every_explorer_renders_in_voila(voila_all_url, voila_log, chromium_page, tmp_path):
+    """Each explorer of cnnedu.widgets shows its controls and its figure, and no traceback."""
+    from playwright.sync_api import expect
+
+    page = chromium_page
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(voila_all_url, timeout=LOAD_TIMEOUT_MS, wait_until="domcontentloaded")
+    explorers = page.locator(".cnnedu-explorer")
+    expect(explorers).to_have_count(5, timeout=LOAD_TIMEOUT_MS)
+    for i in range(5):
+        expect(explorers.nth(i).locator("img").first).to_be_visible(timeout=MOVE_TIMEOUT_MS)
+    assert page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count() == 0, \
+        voila_log()
+    assert "Traceback" not in page.content(), voila_log()
+    page.screenshot(path=str(tmp_path / "all_explorers.png"), full_page=True)
+    assert not errors, errors
+

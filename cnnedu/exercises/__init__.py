@@ -49,9 +49,12 @@ True
 """
 
 from ._base import MISTAKES, CheckResult
+from .architectures import (check_dense_block_channels, check_inception_channels,
+                            check_stack_parameter_count, check_stack_receptive_field)
 from .backprop import (check_filter_gradient_entry, check_input_grad_size, check_input_gradient_entry,
                        check_max_pool_gradient_entry, check_output_padding, check_overlap_count,
                        check_transposed_output_size, check_upsampled_size)
+from .depthwise import check_parameter_saving, check_separable_macs, check_separable_parameter_count
 from .pooling import check_pooled_map, check_pooled_value
 from .sizing import (check_dilated_span, check_flattened_size, check_output_size, check_parameter_count,
                      check_pool_output_size, check_same_padding)
@@ -67,4 +70,9 @@ __all__ = [
     "check_input_grad_size", "check_upsampled_size", "check_transposed_output_size", "check_output_padding",
     "check_input_gradient_entry", "check_filter_gradient_entry", "check_max_pool_gradient_entry",
     "check_overlap_count",
+    # chapter 7
+    "check_separable_parameter_count", "check_separable_macs", "check_parameter_saving",
+    # chapter 8
+    "check_stack_receptive_field", "check_stack_parameter_count", "check_inception_channels",
+    "check_dense_block_channels",
 ]

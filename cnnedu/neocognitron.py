@@ -68,16 +68,11 @@ Choices this module makes (and where they come from)
   for ``x > 0`` and ``0`` otherwise, which :func:`psi` computes.
 * **Inhibition factor.**  We keep the 1980 form: denominator
   :math:`1 + \frac{2r}{1+r} b\, v_C` with :math:`\Delta b = \frac{q}{2} v_C`.  Later
-  versions (e.g. Fukushima 1988) write the selectivity as a threshold
-  :math:`\theta = r/(1+r)`, roughly
-  :math:`u_S = \frac{\theta}{1-\theta}\varphi[\frac{1+\sum a u}{1+\theta\, b\, v_C} - 1]`
-  with :math:`\Delta b = q\, v_C` -- the same product :math:`\theta q v_C^2` in
-  the denominator, so the same cell; and recent ones (e.g. Fukushima 2003) drop
-  the "1 +" terms and normalise ``a``, so that the S-cell computes about
-  :math:`\frac{1}{1-\theta}\varphi[s - \theta]` of the similarity ``s`` directly,
-  with a threshold ``theta`` per layer and other learning rules (e.g.
-  "add-if-silent").  The forms agree for a well-trained cell and differ while
-  its weights are still small.
+  versions of the neocognitron reformulate the inhibition, with a selectivity
+  threshold :math:`\theta` in place of :math:`r`, and recent ones also change the
+  learning rule (e.g. Fukushima's "add-if-silent" rule).  Their exact equations
+  have not been checked against the papers for this library, so it states only
+  that they differ, and implements the 1980 equations throughout.
 * **S-columns** are the cells of all planes at one position (the lecture's
   reading; ``column=1``).  The 1980 paper's columns span a small area of
   positions and overlap; ``SLayer(column=3)`` does that, but the experiment does

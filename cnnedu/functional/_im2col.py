@@ -10,13 +10,18 @@ out as a column::
 which is exactly the ``+=`` of the lecture's backward loop.
 
 Both kernels bounds-check every index, so no geometry can make them read or
-write outside ``x``.  They run in parallel over (sample, channel) pairs: each
-pair reads and writes its own slice, so there are no races.
+write outside ``x``.
+
+They run on the calling thread.  Copying windows is memory-bound, so a second
+thread buys little, and the GEMM that follows each call runs on BLAS's own
+threads: a Numba thread pool between BLAS calls makes the two pools fight for
+the cores (both spin while idle).  On the VGG block that fight made im2col and
+col2im 15x slower (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-from numba import njit, prange
+from numba import njit
 
 
 @njit(cache=True, inline="always")
@@ -32,13 +37,13 @@ def _valid_range(off: int, stride: int, size: int, count: int):
     return lo, hi
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Fill ``col`` (N, G, Cg*kh*kw, oh*ow) with the windows of ``x`` (N, C, H, W)."""
     n_, c_, h_, w_ = x.shape
     groups = col.shape[1]
     cg_ = c_ // groups
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         g = c // cg_
@@ -63,13 +68,13 @@ def im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                         col[n, g, row, base + q] = 0.0
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def col2im(col, dx, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """Add the columns of ``col`` (N, G, Cg*kh*kw, oh*ow) back onto ``dx`` (N, C, H, W)."""
     n_, c_, h_, w_ = dx.shape
     groups = col.shape[1]
     cg_ = c_ // groups
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         g = c // cg_

@@ -47,7 +47,6 @@ from .._checks import as_real_array, check_int, common_float
 from ._geometry import (Geometry, check_dy, drop, layout, lift, spatial, transpose_geometry,
                         window_geometry)
 from ._im2col import col2im, im2col
-from ._parallel import threads_for
 
 __all__ = [
     "conv1d", "conv2d", "conv1d_backward", "conv2d_backward",
@@ -91,8 +90,7 @@ def _col_shape(x_shape: tuple, g: Geometry, groups: int) -> tuple:
 
 def _unfold(x: np.ndarray, g: Geometry, col: np.ndarray) -> np.ndarray:
     """im2col: (n, C, H, W) -> col (n, G, C/G * kh * kw, OH * OW)."""
-    with threads_for(col.size):
-        im2col(x, col, *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
+    im2col(x, col, *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
     return col
 
 
@@ -122,8 +120,7 @@ def _input_grad(dz: np.ndarray, w: np.ndarray, g: Geometry, groups: int, in_chan
     for s in chunks:
         m = s.stop - s.start
         np.matmul(wmt, dzm[s], out=dcol[:m])
-        with threads_for(dcol[:m].size):
-            col2im(dcol[:m], dx[s], *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
+        col2im(dcol[:m], dx[s], *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
     return dx
 
 

@@ -21,11 +21,10 @@ element.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .._checks import as_real_array, check_real, common_float, fmt_size
 from ._geometry import Geometry, check_dy, drop, layout, lift, spatial, window_geometry
-from ._parallel import threads_for
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool1d_backward", "max_pool2d_backward",
@@ -35,11 +34,13 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# Numba kernels.  Each (sample, channel) map is independent: parallel over them.
+# Numba kernels, one loop over the (sample, channel) maps.  They run on the calling
+# thread: pooling is memory-bound, and in a network it alternates with BLAS calls,
+# whose threads would fight a Numba thread pool for the cores (see _im2col.py).
 # Window (p, q) covers rows [p*sh - ph, p*sh - ph + kh) clipped to the input.
 # ---------------------------------------------------------------------------
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _max_pool(x, y, arg, kh, kw, sh, sw, ph, pw):
     """y = window maxima, arg = flat index h*W + w of each maximum (first one on ties).
 
@@ -47,7 +48,7 @@ def _max_pool(x, y, arg, kh, kw, sh, sw, ph, pw):
     """
     n_, c_, h_, w_ = x.shape
     oh, ow = y.shape[2], y.shape[3]
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         for p in range(oh):
@@ -68,12 +69,12 @@ def _max_pool(x, y, arg, kh, kw, sh, sw, ph, pw):
                 arg[n, c, p, q] = where
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _max_pool_backward(dy, arg, dx):
     """dx[argmax of each window] += dy of that window."""
     n_, c_, h_, w_ = dx.shape
     oh, ow = dy.shape[2], dy.shape[3]
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         for p in range(oh):
@@ -82,12 +83,12 @@ def _max_pool_backward(dy, arg, dx):
                 dx[n, c, k // w_, k % w_] += dy[n, c, p, q]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _avg_pool(x, y, kh, kw, sh, sw, ph, pw):
     n_, c_, h_, w_ = x.shape
     oh, ow = y.shape[2], y.shape[3]
     scale = 1.0 / (kh * kw)
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         for p in range(oh):
@@ -103,12 +104,12 @@ def _avg_pool(x, y, kh, kw, sh, sw, ph, pw):
                 y[n, c, p, q] = s * scale
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _avg_pool_backward(dy, dx, kh, kw, sh, sw, ph, pw):
     n_, c_, h_, w_ = dx.shape
     oh, ow = dy.shape[2], dy.shape[3]
     scale = 1.0 / (kh * kw)
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         for p in range(oh):
@@ -123,13 +124,13 @@ def _avg_pool_backward(dy, dx, kh, kw, sh, sw, ph, pw):
                         dx[n, c, h, w] += g
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _lp_pool(x, y, power, kh, kw, sh, sw):
     """y = (mean |x|^p)^(1/p), computed as m (mean (|x|/m)^p)^(1/p), m = max |x|, to avoid overflow."""
     n_, c_, h_, w_ = x.shape
     oh, ow = y.shape[2], y.shape[3]
     scale = 1.0 / (kh * kw)
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         for p in range(oh):
@@ -150,13 +151,13 @@ def _lp_pool(x, y, power, kh, kw, sh, sw):
                 y[n, c, p, q] = m * (s * scale) ** (1.0 / power)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _lp_pool_backward(dy, x, y, dx, power, kh, kw, sh, sw):
     """dx += dy (1/K) sign(x) (|x|/y)^(p-1); zero where y == 0 (a subgradient)."""
     n_, c_, h_, w_ = x.shape
     oh, ow = y.shape[2], y.shape[3]
     scale = 1.0 / (kh * kw)
-    for nc in prange(n_ * c_):
+    for nc in range(n_ * c_):
         n = nc // c_
         c = nc - n * c_
         for p in range(oh):
@@ -208,11 +209,6 @@ def _window(g: Geometry):
     return (*g.kernel, *g.stride, *g.pad_lo)
 
 
-def _work(y, g: Geometry) -> int:
-    """Element operations of a pooling pass: one per output per window element."""
-    return y.size * g.kernel[0] * g.kernel[1]
-
-
 def _empty_out(x4, g, dtype=None):
     return np.empty((*x4.shape[:2], *g.out_size), dtype=dtype or x4.dtype)
 
@@ -224,8 +220,7 @@ def _empty_out(x4, g, dtype=None):
 def _max_pool_run(x4, g):
     y = _empty_out(x4, g)
     arg = _empty_out(x4, g, np.int64)
-    with threads_for(_work(y, g)):
-        _max_pool(x4, y, arg, *_window(g))
+    _max_pool(x4, y, arg, *_window(g))
     return y, arg
 
 
@@ -239,8 +234,7 @@ def _max_pool_bwd(fn, nd, dy, x, kernel_size, stride, padding):
     dy4, x4, g = _backward_args(fn, nd, dy, x, kernel_size, stride, padding)
     _, arg = _max_pool_run(x4, g)
     dx = np.zeros_like(x4)
-    with threads_for(dy4.size):
-        _max_pool_backward(dy4, arg, dx)
+    _max_pool_backward(dy4, arg, dx)
     return drop(dx, nd)
 
 
@@ -344,16 +338,14 @@ def _avg_pool_fwd(fn, nd, x, kernel_size, stride, padding):
     (x,) = common_float(x)
     x4 = lift(x, nd)
     y = _empty_out(x4, g)
-    with threads_for(_work(y, g)):
-        _avg_pool(x4, y, *_window(g))
+    _avg_pool(x4, y, *_window(g))
     return drop(y, nd)
 
 
 def _avg_pool_bwd(fn, nd, dy, x, kernel_size, stride, padding):
     dy4, x4, g = _backward_args(fn, nd, dy, x, kernel_size, stride, padding)
     dx = np.zeros_like(x4)
-    with threads_for(_work(dy4, g)):
-        _avg_pool_backward(dy4, dx, *_window(g))
+    _avg_pool_backward(dy4, dx, *_window(g))
     return drop(dx, nd)
 
 
@@ -446,8 +438,7 @@ def _lp_pool_fwd(fn, nd, x, p, kernel_size, stride):
     (x,) = common_float(x)
     x4 = lift(x, nd)
     y = _empty_out(x4, g)
-    with threads_for(_work(y, g)):
-        _lp_pool(x4, y, p, *g.kernel, *g.stride)
+    _lp_pool(x4, y, p, *g.kernel, *g.stride)
     return drop(y, nd)
 
 
@@ -456,9 +447,8 @@ def _lp_pool_bwd(fn, nd, dy, x, p, kernel_size, stride):
     dy4, x4, g = _backward_args(fn, nd, dy, x, kernel_size, stride, 0)
     y = _empty_out(x4, g)
     dx = np.zeros_like(x4)
-    with threads_for(_work(y, g)):
-        _lp_pool(x4, y, p, *g.kernel, *g.stride)
-        _lp_pool_backward(dy4, x4, y, dx, p, *g.kernel, *g.stride)
+    _lp_pool(x4, y, p, *g.kernel, *g.stride)
+    _lp_pool_backward(dy4, x4, y, dx, p, *g.kernel, *g.stride)
     return drop(dx, nd)
 
 

@@ -232,3 +232,23 @@ def _problem_error(fn: str, exc: Exception) -> Exception:
     """The same exception, naming the check instead of the cnnedu.sizes function."""
     message = re.sub(r"^[A-Za-z_][A-Za-z_0-9]*: ", "", str(exc))
     return type(exc)(f"{fn}: {message}")
+
+
+def _judge_whole(check: str, answer, correct: int, right: str):
+    """The verdict a whole-number check starts with: ``(result, None)`` or ``(None, value)``.
+
+    A result when the answer is missing, not a number, not whole, or right (with the
+    message ``right``); otherwise ``None`` and the answer as an int, for the check to
+    diagnose.
+    """
+    if answer is None:
+        return _unanswered(check), None
+    value = _as_number(answer)
+    if isinstance(value, str):
+        return _wrong(check, value), None
+    if isinstance(value, float):
+        return _wrong(check, "not_whole"), None
+    if value == correct:
+        return _right(check, right), None
+    return None, value
+

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from .. import sizes
 from .._checks import check_bool, check_int
-from ._base import (MISTAKES, CheckResult, _as_number, _fallback, _first_match, _problem_error, _right,
-                    _unanswered, _wrong)
+from ._base import (CheckResult, MISTAKES, _fallback, _first_match, _judge_whole, _problem_error, _wrong)
 
 __all__ = ["check_stack_receptive_field", "check_stack_parameter_count", "check_inception_channels",
            "check_dense_block_channels"]
@@ -66,15 +65,9 @@ MISTAKES.update(ARCHITECTURES_MISTAKES)
 
 def _count(fn: str, check: str, answer, correct: int, candidates, right: str) -> CheckResult:
     """Shared tail of the checks: a whole-number answer against ``correct`` and the slips."""
-    if answer is None:
-        return _unanswered(check)
-    value = _as_number(answer)
-    if isinstance(value, str):
-        return _wrong(check, value)
-    if isinstance(value, float):
-        return _wrong(check, "not_whole")
-    if value == correct:
-        return _right(check, right)
+    verdict, value = _judge_whole(check, answer, correct, right)
+    if verdict is not None:
+        return verdict
     if value < 1:
         return _wrong(check, "not_positive")
     return _wrong(check, _first_match(value, correct, candidates) or _fallback(value, correct))

@@ -36,7 +36,7 @@ import numpy as np
 from .. import functional as F
 from .. import sizes
 from .._checks import as_real_array, check_int, int_tuple
-from ._base import (MISTAKES, CheckResult, _as_number, _fallback, _first_match, _problem_error, _right,
+from ._base import (MISTAKES, CheckResult, _as_number, _fallback, _first_match, _judge_whole, _problem_error, _right,
                     _unanswered, _wrong)
 
 __all__ = ["check_input_grad_size", "check_upsampled_size", "check_transposed_output_size",
@@ -696,15 +696,9 @@ def check_overlap_count(answer, n, kernel, stride, position) -> CheckResult:
         raise ValueError(f"{fn}: position must be below the output size {size}, got {t}")
     counts = F.conv_transpose1d(np.ones((1, 1, n)), np.ones((1, 1, k)), stride=s)[0, 0]
     correct = int(round(counts[t]))
-    if answer is None:
-        return _unanswered(check)
-    value = _as_number(answer)
-    if isinstance(value, str):
-        return _wrong(check, value)
-    if isinstance(value, float):
-        return _wrong(check, "not_whole")
-    if value == correct:
-        return _right(check, "Right: one product for each pair (p, i) with pS + i = t.")
+    verdict, value = _judge_whole(check, answer, correct, "Right: one product for each pair (p, i) with pS + i = t.")
+    if verdict is not None:
+        return verdict
     interior = len(range(t % s, k, s))
     candidates = [
         ("every_tap", k, True),

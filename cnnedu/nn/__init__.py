@@ -38,6 +38,7 @@ from . import init
 from .activation import ReLU, Sigmoid, Tanh
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, DepthwiseSeparableConv2d
 from .dropout import Dropout
+from .heads import MultiHead
 from .invariant import TransformInvariantConv2d
 from .linear import Flatten, Linear
 from .loss import ClassBoxLoss, CrossEntropyLoss, MSELoss, MultiTaskLoss
@@ -48,7 +49,7 @@ from .residual import BasicBlock, ResidualBlock
 
 __all__ = [
     "init",
-    "Parameter", "Module", "Sequential", "Identity",
+    "Parameter", "Module", "Sequential", "Identity", "MultiHead",
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "DepthwiseSeparableConv2d",
     "TransformInvariantConv2d",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "LPPool1d", "LPPool2d",

@@ -16,6 +16,7 @@ the rest of the book runs.
   position, for a notebook (``HTML(anim.to_jshtml())``) or a GIF
   (``anim.save("scan.gif", writer="pillow")``).
 * :func:`plot_feature_maps`, :func:`plot_filters`: grids of maps and filters.
+* :func:`plot_boxes`: images with their true and predicted bounding boxes.
 
 The package uses matplotlib only, never changes ``rcParams`` and never calls
 ``plt.show()``.  Colours are the Okabe--Ito palette (distinguishable with every
@@ -35,6 +36,7 @@ what a drawing shows (geometry, values, captions) without drawing anything.
 """
 
 from .animation import animate_scan, scan_html
+from .boxes import plot_boxes
 from .colors import (BLACK, BLUE, BLUISH_GREEN, DIVERGING_CMAP, GREY, OKABE_ITO, ORANGE, REDDISH_PURPLE,
                      SEQUENTIAL_CMAP, SKY_BLUE, VERMILLION, YELLOW)
 from .drawing import ScanDrawing, draw_conv, draw_pool, draw_transposed_conv
@@ -42,7 +44,7 @@ from .maps import plot_feature_maps, plot_filters
 
 __all__ = [
     "draw_conv", "draw_pool", "draw_transposed_conv", "ScanDrawing", "animate_scan", "scan_html",
-    "plot_feature_maps", "plot_filters",
+    "plot_feature_maps", "plot_filters", "plot_boxes",
     "OKABE_ITO", "BLACK", "ORANGE", "SKY_BLUE", "BLUISH_GREEN", "YELLOW", "BLUE", "VERMILLION",
     "REDDISH_PURPLE", "GREY", "SEQUENTIAL_CMAP", "DIVERGING_CMAP",
 ]

@@ -15,6 +15,9 @@ not compile any Numba kernel::
     from cnnedu import interop         # to_torch / from_torch (needs PyTorch)
     from cnnedu import widgets         # sliders: ConvExplorer, PoolingExplorer, ...
     from cnnedu import exercises       # check_... helpers for the book's exercises
+    from cnnedu import grading         # assignments: generate, grade, Gradescope (``cnnedu`` command)
+
+    cnnedu.check("A1.conv2d_forward", conv2d_forward)   # an assignment's visible tests
 """
 
 from __future__ import annotations
@@ -23,9 +26,24 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets", "exercises", "train")
+_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets", "exercises", "train", "grading")
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", "check", *_SUBMODULES]
+
+
+def check(name: str, fn):
+    """Run the visible tests of an assignment part on your function: ``check("A1.conv2d_forward", f)``.
+
+    Returns a result that shows itself as text, or as a coloured box in a notebook, and
+    is true when every test passed.  While the grader runs your notebook, checks are
+    skipped (they return at once).  See :func:`cnnedu.grading.check`.
+    """
+    import os
+    if os.environ.get("CNNEDU_GRADING"):         # inside the grader: no tests, no imports
+        from .grading.results import CheckReport
+        return CheckReport(name, None, skipped=True)
+    from .grading.grader import check as _check
+    return _check(name, fn)
 
 
 def __getattr__(name: str):

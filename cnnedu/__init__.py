@@ -15,6 +15,7 @@ not compile any Numba kernel::
     from cnnedu import interop         # to_torch / from_torch (needs PyTorch)
     from cnnedu import widgets         # sliders: ConvExplorer, PoolingExplorer, ...
     from cnnedu import exercises       # check_... helpers for the book's exercises
+    from cnnedu import neurons         # receptive fields, input gradients, gradient ascent
     from cnnedu import grading         # assignments: generate, grade, Gradescope (``cnnedu`` command)
 
     cnnedu.check("A1.conv2d_forward", conv2d_forward)   # an assignment's visible tests
@@ -26,7 +27,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets", "exercises", "train", "grading")
+_SUBMODULES = ("functional", "sizes", "reference", "gradcheck", "data", "viz", "nn", "optim", "models", "interop", "widgets", "exercises", "train", "neurons", "grading")
 
 __all__ = ["__version__", "check", *_SUBMODULES]
 

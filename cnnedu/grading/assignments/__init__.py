@@ -14,6 +14,7 @@ __all__ = ["MODULES", "get_assignment", "names"]
 #: Assignment name -> module in this package.
 MODULES = {
     "A1": "a1_convolution",
+    "A2": "a2_pooling",
 }
 
 

@@ -124,7 +124,7 @@ def test_hangs_prints_hogs_and_exits_cost_only_their_part(tmp_path):
 
 
 def test_a_crash_a_huge_result_a_fork_and_monkeypatching_change_nothing_else(tmp_path):
-    marker = tmp_path / "escaped.txt"
+    marker, pids = tmp_path / "escaped.txt", tmp_path / "forked.txt"
     prefix = """
     import os, sys, time
     # Get past the import guard, then "fix" cnnedu's references and the grader's judge.
@@ -149,7 +149,9 @@ def test_a_crash_a_huge_result_a_fork_and_monkeypatching_change_nothing_else(tmp
     def conv2d_backward(dz, x, w, stride=1, padding=0):
         if os.fork() == 0:                           # a child that leaves the process group
             os.setsid()
-            time.sleep(1.5)
+            with open({str(pids)!r}, "a") as f:
+                f.write(f"{{os.getpid()}}\\n")
+            time.sleep(30)
             open({str(marker)!r}, "w").write("escaped")
             os._exit(0)
         return _right_backward(dz, x, w, stride, padding)
@@ -160,8 +162,22 @@ def test_a_crash_a_huge_result_a_fork_and_monkeypatching_change_nothing_else(tmp
     assert mistakes(report, "conv1d_backward") == {"died", "not_run"}
     assert "exited (exit code 0)" in next(p for p in report.parts if p.name == "conv1d_backward").tests[0].message
     assert mistakes(report, "conv2d_forward") == {"too_large"}
-    time.sleep(2.5)
-    assert not marker.exists()                       # the escaped fork was killed
+    forked = [int(p) for p in pids.read_text().split()]
+    assert forked                                    # the fork did run ...
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in forked) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in forked)        # ... and was killed, long before it woke up
+    assert not marker.exists()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie no reaper has collected yet counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 @pytest.mark.parametrize("top_level, reason", [

@@ -329,3 +329,16 @@ def test_a_numba_solution_passes_under_the_default_memory_limit(tmp_path):
     """
     report = grade("A1", submission(tmp_path, extra), parts=["conv1d_forward"])
     assert report.score == 10, str(report)
+
+
+def test_a_scalar_result_crosses_the_process_boundary_as_a_scalar(tmp_path):
+    """A 0-d ``db`` (dz summed over the maps too) must reach the judge as shape (), to be named."""
+    extra = """
+    _right_backward = conv1d_backward
+
+    def conv1d_backward(dz, x, w, stride=1, padding=0):
+        dx, dw, db = _right_backward(dz, x, w, stride, padding)
+        return dx, dw, dz.sum()
+    """
+    report = grade("A1", submission(tmp_path, extra), parts=["conv1d_backward"])
+    assert "db_summed_over_maps" in mistakes(report, "conv1d_backward")

@@ -161,7 +161,7 @@ def _as_outputs(result, n: int, max_bytes: int):
         total += a.nbytes
         if total > max_bytes:
             return None, "too_large", f"{total} bytes"
-        arrays.append(np.ascontiguousarray(a))
+        arrays.append(np.array(a, order="C"))           # a copy, C-ordered; 0-d stays 0-d
     return arrays, None, None
 
 

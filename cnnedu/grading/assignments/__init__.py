@@ -15,6 +15,7 @@ __all__ = ["MODULES", "get_assignment", "names"]
 MODULES = {
     "A1": "a1_convolution",
     "A2": "a2_pooling",
+    "A3": "a3_train",
     "A4": "a4_neocognitron",
 }
 

@@ -342,3 +342,11 @@ def test_a_scalar_result_crosses_the_process_boundary_as_a_scalar(tmp_path):
     """
     report = grade("A1", submission(tmp_path, extra), parts=["conv1d_backward"])
     assert "db_summed_over_maps" in mistakes(report, "conv1d_backward")
+
+
+def test_a_driver_part_whose_function_is_missing_says_so(tmp_path):
+    """A3's parts run through drivers; a submission without the function is told it is missing."""
+    path = tmp_path / "empty.py"
+    path.write_text("import numpy as np\n", encoding="utf-8")
+    report = grade("A3", path, parts=["predict"])
+    assert mistakes(report, "predict") == {"missing"}

@@ -169,13 +169,12 @@ def _call(k: int, namespace: dict, job: dict) -> dict:
     call, args = _arguments(k)
     pristine = {i: a.copy() for i, a in enumerate(args) if isinstance(a, np.ndarray)}
     name = call["function"]
-    if call.get("driver") is None:
-        fn = namespace.get(name)
-        if fn is None:
-            return {"status": "missing"}
-        if not callable(fn):
-            return {"status": "not_callable", "detail": type(fn).__name__}
-    else:
+    fn = namespace.get(name)
+    if fn is None:
+        return {"status": "missing"}
+    if not callable(fn):
+        return {"status": "not_callable", "detail": type(fn).__name__}
+    if call.get("driver") is not None:              # the assignment's driver calls the student's function
         driver = _driver(call["driver"])
         fn = lambda *a: driver(namespace, *a)       # noqa: E731
     start = time.perf_counter()

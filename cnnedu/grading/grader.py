@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import csv
 import os
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -123,45 +124,49 @@ def grade(assignment, submission, *, time_limit: float | None = None, memory_lim
     before = _snapshot()
     watched_before = _folder_state(watch)
     results, failure, noted_cells, warnings = [], None, False, []
-    for part in selected:
-        if failure is not None:
-            results.append(failed_part(part, failure, "import_failed"))
-            continue
-        cases = part.cases()
-        calls = [CallSpec(part.function, case.args, len(part.outputs), limit, part.driver)
-                 for case, limit in cases]
-        run = run_part(script, calls, functions, limits, assignment=spec.name,
-                       forbidden=spec.forbidden_imports, user=user)
-        if run.imported is None or run.imported.status != "ok":
-            reason = describe_import_failure(run.imported, script, limits) if run.imported else \
-                "The part's time limit was used up before your code could be loaded."
-            if run.imported is not None and not noted_cells:     # the same for every part: stop here
-                failure = reason
-            notes.append(reason)
-            results.append(failed_part(part, reason, "import_failed"))
-            continue
-        if not noted_cells:
-            notes += [_cell_note(c, script) for c in run.imported.cells]
-            noted_cells = True
-        outcomes = {id(case): outcome for (case, _), outcome in zip(cases, run.outcomes)}
-        result = judge_part(part, outcomes, script=script, limits=limits, printed=run.printed)
-        watched = _folder_state(watch)
-        if watched != watched_before:
-            touched = sorted(Path(k).name for k in set(watched) | set(watched_before)
-                             if watched.get(k) != watched_before.get(k))
-            message = (f"While `{part.function}` ran, your code wrote to the folder where the grader keeps "
-                       f"its results ({', '.join(touched[:5])}), so this part gets no points.")
-            result = failed_part(part, message, "wrote_results")
-            notes.append(message)
-            watched_before = watched
-        results.append(result)
-        after = _snapshot()
-        if after != before:
-            changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-            warnings.append(f"cnnedu's files changed while part {part.name} ran ({', '.join(changed[:5])}). "
-                            f"The grade is not affected (the grader had loaded cnnedu before), but if nobody "
-                            f"edited them, the submission did: reinstall cnnedu before grading more.")
-            before = after
+    # One Numba cache for the parts of this submission: cnnedu's kernels compile once, not once
+    # per part; never shared between submissions, so none can plant code in another's run.
+    with tempfile.TemporaryDirectory(prefix="cnnedu-numba-") as numba_cache:
+        for part in selected:
+            if failure is not None:
+                results.append(failed_part(part, failure, "import_failed"))
+                continue
+            cases = part.cases()
+            calls = [CallSpec(part.function, case.args, len(part.outputs), limit, part.driver)
+                     for case, limit in cases]
+            run = run_part(script, calls, functions, limits, assignment=spec.name,
+                           forbidden=spec.forbidden_imports, user=user,
+                           cache_dir=numba_cache)
+            if run.imported is None or run.imported.status != "ok":
+                reason = describe_import_failure(run.imported, script, limits) if run.imported else \
+                    "The part's time limit was used up before your code could be loaded."
+                if run.imported is not None and not noted_cells:     # the same for every part: stop here
+                    failure = reason
+                notes.append(reason)
+                results.append(failed_part(part, reason, "import_failed"))
+                continue
+            if not noted_cells:
+                notes += [_cell_note(c, script) for c in run.imported.cells]
+                noted_cells = True
+            outcomes = {id(case): outcome for (case, _), outcome in zip(cases, run.outcomes)}
+            result = judge_part(part, outcomes, script=script, limits=limits, printed=run.printed)
+            watched = _folder_state(watch)
+            if watched != watched_before:
+                touched = sorted(Path(k).name for k in set(watched) | set(watched_before)
+                                 if watched.get(k) != watched_before.get(k))
+                message = (f"While `{part.function}` ran, your code wrote to the folder where the grader keeps "
+                           f"its results ({', '.join(touched[:5])}), so this part gets no points.")
+                result = failed_part(part, message, "wrote_results")
+                notes.append(message)
+                watched_before = watched
+            results.append(result)
+            after = _snapshot()
+            if after != before:
+                changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+                warnings.append(f"cnnedu's files changed while part {part.name} ran ({', '.join(changed[:5])}). "
+                                f"The grade is not affected (the grader had loaded cnnedu before), but if nobody "
+                                f"edited them, the submission did: reinstall cnnedu before grading more.")
+                before = after
     return Report(spec.name, spec.title, name, results, notes, time.monotonic() - start, warnings)
 
 

@@ -360,7 +360,7 @@ def judge_part(part, outcomes: dict, *, script=None, limits=None, visible_only: 
     notes = list(notes)
     names = argument_names(part.signature)
     mutated = sorted({i for o in outcomes.values() if o.status == "ok" for i in o.mutated})
-    if mutated:
+    if mutated and part.driver is None:             # a driver's arguments are not the student's
         args = ", ".join(names[i] if i < len(names) else f"argument {i}" for i in mutated)
         notes.append(f"`{part.function}` changed its input ({args}) in place. The grader passed copies, but "
                      f"code that calls it would see its inputs change: work on a copy.")

@@ -1,18 +1,33 @@
 #!/usr/bin/env python
-"""Time 2-D convolution forward and backward: cnnedu vs numpy vs the lecture's loops vs PyTorch.
+"""Time 2-D convolutions forward and backward: cnnedu vs numpy vs the lecture's loops vs PyTorch.
 
 One run times, on the same shapes, interleaved and with the same thread count:
 
-* ``cnnedu``     -- ``cnnedu.functional.conv2d`` / ``conv2d_backward`` (Numba im2col + BLAS);
+* ``cnnedu``     -- ``cnnedu.functional.conv2d`` / ``conv2d_backward`` (or the transposed
+  ``conv_transpose2d`` / ``conv_transpose2d_backward``);
 * ``numpy``      -- a plain-numpy im2col baseline defined below (``sliding_window_view``
   + batched ``matmul``, strided slice-adds for col2im), checked against cnnedu first;
-* ``reference``  -- ``cnnedu.reference.conv2d`` / ``conv2d_backward``, the plain Python
-  loops.  They run on ``--ref-batch`` samples and the time is scaled by
-  ``N / ref_batch`` (the work is linear in N); those numbers are marked ``*``;
-* ``pytorch``    -- ``torch.nn.functional.conv2d``; its backward is timed as
-  ``y.backward(dy, retain_graph=True)`` on a graph built once (dx, dw and db, like
-  ``cnnedu.functional.conv2d_backward``; the gradients are reset to ``None`` before each
-  call so nothing is accumulated).  Skipped cleanly when torch is not importable.
+  plain convolutions only (no groups, not transposed);
+* ``reference``  -- ``cnnedu.reference``, the plain Python loops.  They run on
+  ``--ref-batch`` samples and the time is scaled by ``N / ref_batch`` (the work is
+  linear in N); those numbers are marked ``*``;
+* ``pytorch``    -- ``torch.nn.functional.conv2d`` / ``conv_transpose2d``; its backward is
+  timed as ``y.backward(dy, retain_graph=True)`` on a graph built once (dx, dw and db, like
+  cnnedu's backward; the gradients are reset to ``None`` before each call so nothing is
+  accumulated).  Skipped cleanly when torch is not importable.
+
+Shapes: LeNet-5's two convolutions, a VGG 3x3 block, a stride-2 layer, a float32
+depthwise convolution (groups = channels) and a stride-2 transposed convolution (the
+upsampling layer of a DCGAN generator).
+
+Besides times it reports, against the targets of the performance issue (a report;
+``--strict`` turns a MISS into exit code 2):
+
+* fwd+bwd time ratio cnnedu / PyTorch per shape (<= 1.0 on LeNet-5, <= 1.5 elsewhere);
+* the VGG block's forward GFLOP/s against the float32 matrix-multiply throughput numpy's
+  BLAS reaches in the same run (>= 50%);
+* peak resident memory of the VGG block's forward+backward, cnnedu against PyTorch, each
+  measured in a fresh subprocess (<= 2x).
 
 Threads: every library is pinned to ``--threads`` (default 2).  OMP_NUM_THREADS,
 OPENBLAS_NUM_THREADS, MKL_NUM_THREADS and NUMBA_NUM_THREADS are set *before* numpy is
@@ -23,7 +38,10 @@ Method: every implementation is warmed up (so Numba compilation and first-call c
 excluded), then each measurement is repeated ``--repeats`` times, each sample timing
 enough back-to-back calls (``--min-time``) for ``time.perf_counter`` to be precise.
 Within a repeat the implementations run one after another in a rotating order so they
-share the machine's noise; the report gives the median over repeats.
+share the machine's noise; the report gives the median over repeats.  Before each
+sample the script sleeps ``--gap`` seconds: PyTorch's OpenMP threads spin for
+milliseconds after each call (libgomp's default wait policy) and would otherwise
+take a core from whatever runs next.
 
 Examples::
 
@@ -41,24 +59,79 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 # Not set by the script, but they change the results a lot; printed when the user sets them.
 OTHER_ENV_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "NUMBA_THREADING_LAYER", "OMP_PROC_BIND")
 
-# Performance targets (a report, never an assertion).
-TARGET_VS_TORCH = 3.0        # cnnedu fwd+bwd time <= 3x PyTorch's
+# Performance targets (a report, never an assertion; --strict makes a MISS the exit code).
 TARGET_VS_REFERENCE = 100.0  # cnnedu fwd+bwd at least 100x faster than the reference loops
+TARGET_GEMM_FRACTION = 0.5   # VGG block forward >= 50% of numpy's float32 matmul GFLOP/s
+TARGET_MEMORY = 2.0          # VGG block fwd+bwd peak resident memory <= 2x PyTorch's
 
-# name, N, C_in, H, W, C_out, K, stride, padding
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    n: int
+    c: int            # input channels
+    h: int
+    w: int
+    o: int            # output channels
+    k: int
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1
+    transposed: bool = False
+    target: float = 1.5   # cnnedu fwd+bwd time <= target x PyTorch's
+
+    @property
+    def kwargs(self):
+        return dict(stride=self.stride, padding=self.padding, groups=self.groups)
+
+    @property
+    def w_shape(self):
+        if self.transposed:
+            return (self.c, self.o // self.groups, self.k, self.k)
+        return (self.o, self.c // self.groups, self.k, self.k)
+
+    def out_size(self):
+        from cnnedu.sizes import conv_output_size, conv_transpose_output_size
+
+        size = conv_transpose_output_size if self.transposed else conv_output_size
+        return size(self.h, self.k, self.stride, self.padding), size(self.w, self.k, self.stride, self.padding)
+
+    def forward_flops(self):
+        """2 x multiply-accumulates of the forward pass (cnnedu.sizes.conv_macs)."""
+        from cnnedu.sizes import conv_macs
+
+        if self.transposed:   # the transpose of the convolution from the output back to the input
+            return 2 * self.n * conv_macs(self.o, self.c, self.k, (self.h, self.w), self.groups)
+        return 2 * self.n * conv_macs(self.c, self.o, self.k, self.out_size(), self.groups)
+
+    def label(self):
+        kind = "transposed, " if self.transposed else ""
+        extra = "".join([f", stride {self.stride}" if self.stride != 1 else "",
+                         f", pad {self.padding}" if self.padding else "",
+                         f", groups {self.groups}" if self.groups != 1 else ""])
+        oh, ow = self.out_size()
+        return (f"{self.name}: {kind}x {self.n}x{self.c}x{self.h}x{self.w}, w {'x'.join(map(str, self.w_shape))}"
+                f"{extra} -> {self.o}x{oh}x{ow}, {self.forward_flops() / 1e9:.3f} GFLOP fwd")
+
+
 SHAPES = [
-    ("LeNet-5 conv1", 64, 1, 32, 32, 6, 5, 1, 0),
-    ("LeNet-5 conv2", 64, 6, 14, 14, 16, 5, 1, 0),
-    ("VGG block", 16, 64, 32, 32, 64, 3, 1, 1),
-    ("strided", 32, 32, 32, 32, 64, 3, 2, 1),
+    Shape("LeNet-5 conv1", 64, 1, 32, 32, 6, 5, target=1.0),
+    Shape("LeNet-5 conv2", 64, 6, 14, 14, 16, 5, target=1.0),
+    Shape("VGG block", 16, 64, 32, 32, 64, 3, padding=1),
+    Shape("strided", 32, 32, 32, 32, 64, 3, stride=2, padding=1),
+    Shape("depthwise", 16, 64, 32, 32, 64, 3, padding=1, groups=64),
+    Shape("transposed", 16, 64, 16, 16, 32, 4, stride=2, padding=1, transposed=True),
 ]
+VGG = 2   # index of the VGG block: the GEMM-throughput and memory targets are measured on it
 
 IMPLS = ("cnnedu", "numpy", "reference", "pytorch")
 
@@ -73,17 +146,22 @@ def parse_args(argv=None):
     p.add_argument("--repeats", type=int, default=None, help="samples per measurement (default 7, --quick 3)")
     p.add_argument("--min-time", type=float, default=None,
                    help="seconds of back-to-back calls per sample (default 0.1, --quick 0.02)")
+    p.add_argument("--gap", type=float, default=0.03,
+                   help="idle seconds before each sample, so that a library's spin-waiting worker threads "
+                        "(PyTorch's OpenMP, OpenBLAS) have gone to sleep before the next one runs (default 0.03)")
     p.add_argument("--ref-batch", type=int, default=1,
                    help="samples the reference loops run on; their time is scaled to the full batch")
     p.add_argument("--ref-repeats", type=int, default=None,
                    help="samples for the (slow) reference loops (default 3, --quick 1)")
     p.add_argument("--quick", action="store_true", help="fewer repeats, for smoke testing")
     p.add_argument("--shapes", default=None,
-                   help="comma-separated subset of shape numbers (1-4) to run, e.g. '3,4'")
+                   help=f"comma-separated subset of shape numbers (1-{len(SHAPES)}) to run, e.g. '3,4'")
     p.add_argument("--no-reference", action="store_true", help="skip the reference loops")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if importable")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     p.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     p.add_argument("--json", metavar="PATH", help="save the raw numbers as JSON")
+    p.add_argument("--strict", action="store_true", help="exit with code 2 when a target is missed")
     a = p.parse_args(argv)
     if a.threads < 1:
         p.error("--threads must be >= 1")
@@ -259,59 +337,63 @@ def rel_err(a, b):
 # One shape
 # ---------------------------------------------------------------------------
 
+def _ops(module, shape):
+    """(forward, backward) functions of ``module`` (cnnedu.functional or cnnedu.reference) for ``shape``."""
+    if shape.transposed:
+        return module.conv_transpose2d, module.conv_transpose2d_backward
+    return module.conv2d, module.conv2d_backward
+
+
 def make_impls(args, torch, reference, shape, x, w, b, dy):
     """Return {impl: (fwd, bwd, scale)}; each call does the whole operation."""
     import cnnedu.functional as F
 
-    _, n, *_rest = shape
-    stride, padding = shape[7], shape[8]
-    impls = {
-        "cnnedu": (lambda: F.conv2d(x, w, b, stride=stride, padding=padding),
-                   lambda: F.conv2d_backward(dy, x, w, stride=stride, padding=padding), 1.0),
-        "numpy": (lambda: np_conv2d(x, w, b, stride, padding),
-                  lambda: np_conv2d_backward(dy, x, w, stride, padding), 1.0),
-    }
+    kw = shape.kwargs
+    fwd, bwd = _ops(F, shape)
+    impls = {"cnnedu": (lambda: fwd(x, w, b, **kw), lambda: bwd(dy, x, w, **kw), 1.0)}
+    if shape.groups == 1 and not shape.transposed:
+        s, p = shape.stride, shape.padding
+        impls["numpy"] = (lambda: np_conv2d(x, w, b, s, p), lambda: np_conv2d_backward(dy, x, w, s, p), 1.0)
     if reference is not None:
-        rb = min(args.ref_batch, n)
+        rb = min(args.ref_batch, shape.n)
         xr, dyr = np.ascontiguousarray(x[:rb]), np.ascontiguousarray(dy[:rb])
-        impls["reference"] = (lambda: reference.conv2d(xr, w, b, stride=stride, padding=padding),
-                              lambda: reference.conv2d_backward(dyr, xr, w, stride=stride, padding=padding),
-                              n / rb)
+        rfwd, rbwd = _ops(reference, shape)
+        impls["reference"] = (lambda: rfwd(xr, w, b, **kw), lambda: rbwd(dyr, xr, w, **kw), shape.n / rb)
     if torch is not None:
         xt = torch.from_numpy(x.copy()).requires_grad_()
         wt = torch.from_numpy(w.copy()).requires_grad_()
         bt = torch.from_numpy(b.copy()).requires_grad_()
         dyt = torch.from_numpy(dy.copy())
-        conv = torch.nn.functional.conv2d
-        yt = conv(xt, wt, bt, stride=stride, padding=padding)   # the graph the backward reuses
+        conv = torch.nn.functional.conv_transpose2d if shape.transposed else torch.nn.functional.conv2d
+        yt = conv(xt, wt, bt, **kw)   # the graph the backward reuses
 
         def torch_bwd():
             xt.grad = wt.grad = bt.grad = None
             yt.backward(dyt, retain_graph=True)
             return xt.grad, wt.grad, bt.grad
 
-        impls["pytorch"] = (lambda: conv(xt, wt, bt, stride=stride, padding=padding), torch_bwd, 1.0)
+        impls["pytorch"] = (lambda: conv(xt, wt, bt, **kw), torch_bwd, 1.0)
     return impls
 
 
-def verify(impls, shape, args, x, w, b, dy):
+def verify(impls, shape, x, w, b, dy):
     """Check every implementation against cnnedu; return {impl: max relative error}."""
     import cnnedu.functional as F
 
-    stride, padding = shape[7], shape[8]
+    fwd, bwd = _ops(F, shape)
+    kw = shape.kwargs
     errs = {}
-    want_z = F.conv2d(x, w, b, stride=stride, padding=padding)
-    want_g = F.conv2d_backward(dy, x, w, stride=stride, padding=padding)
-    for name, (fwd, bwd, scale) in impls.items():
+    want_z, want_g = fwd(x, w, b, **kw), bwd(dy, x, w, **kw)
+    for name, (f, bw, scale) in impls.items():
         if name == "cnnedu":
             continue
-        z, g = fwd(), bwd()
+        z, g = f(), bw()
         if name == "pytorch":
             z = z.detach().numpy()
             g = [t.numpy() for t in g]
         if name == "reference":
             rb = z.shape[0]
-            wz, wg = want_z[:rb], F.conv2d_backward(dy[:rb], x[:rb], w, stride=stride, padding=padding)
+            wz, wg = want_z[:rb], bwd(dy[:rb], x[:rb], w, **kw)
         else:
             wz, wg = want_z, want_g
         if z.shape != wz.shape or any(a.shape != e.shape for a, e in zip(g, wg)):
@@ -341,27 +423,24 @@ def extra_numpy_checks(dtype):
     return worst
 
 
-def forward_flops(shape):
-    from cnnedu.sizes import conv_macs, conv_output_size
-
-    name, n, c, h, wd, o, k, s, p = shape
-    oh, ow = conv_output_size(h, k, s, p), conv_output_size(wd, k, s, p)
-    return 2 * n * conv_macs(c, o, k, (oh, ow)), (oh, ow)
+def make_inputs(shape, seed, dtype):
+    rng = np.random.default_rng(seed)
+    fan_in = shape.w_shape[1] * shape.k * shape.k
+    x = rng.standard_normal((shape.n, shape.c, shape.h, shape.w)).astype(dtype)
+    w = (rng.standard_normal(shape.w_shape) / math.sqrt(fan_in)).astype(dtype)
+    b = rng.standard_normal(shape.o).astype(dtype)
+    dy = rng.standard_normal((shape.n, shape.o, *shape.out_size())).astype(dtype)
+    return x, w, b, dy
 
 
 def run_shape(idx, shape, args, torch, reference):
-    name, n, c, h, wd, o, k, s, p = shape
-    rng = np.random.default_rng(idx)
     dtype = np.dtype(args.dtype)
-    flops, (oh, ow) = forward_flops(shape)
-    x = rng.standard_normal((n, c, h, wd)).astype(dtype)
-    w = (rng.standard_normal((o, c, k, k)) / math.sqrt(c * k * k)).astype(dtype)
-    b = rng.standard_normal(o).astype(dtype)
-    dy = rng.standard_normal((n, o, oh, ow)).astype(dtype)
+    flops = shape.forward_flops()
+    x, w, b, dy = make_inputs(shape, idx, dtype)
 
     impls = make_impls(args, torch, reference, shape, x, w, b, dy)
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    errs = verify(impls, shape, args, x, w, b, dy)   # also the first warm-up call of each
+    errs = verify(impls, shape, x, w, b, dy)   # also the first warm-up call of each
     number = {}
     for impl, (fwd, bwd, _) in impls.items():
         if impl == "reference":
@@ -379,11 +458,13 @@ def run_shape(idx, shape, args, torch, reference):
                 continue
             fwd, bwd, scale = impls[impl]
             nf, nb = number[impl]
+            time.sleep(args.gap)
             samples[impl][0].append(sample(fwd, nf) * scale)
+            time.sleep(args.gap)
             samples[impl][1].append(sample(bwd, nb) * scale)
 
-    res = {"name": name, "N": n, "C_in": c, "H": h, "W": wd, "C_out": o, "K": k, "stride": s,
-           "padding": p, "out": [oh, ow], "forward_flops": flops, "impls": {}}
+    res = {**asdict(shape), "out": list(shape.out_size()), "forward_flops": flops, "label": shape.label(),
+           "impls": {}}
     for impl, (fs, bs) in samples.items():
         f, bw = median(fs), median(bs)
         res["impls"][impl] = {
@@ -397,15 +478,16 @@ def run_shape(idx, shape, args, torch, reference):
             "gflops_total": 3 * flops / (f + bw) / 1e9,
         }
     t = {k_: v["total_s"] for k_, v in res["impls"].items()}
-    res["ratios"] = {
+    r_ = res["ratios"] = {
         "cnnedu_over_pytorch": t["cnnedu"] / t["pytorch"] if "pytorch" in t else None,
-        "cnnedu_over_numpy": t["cnnedu"] / t["numpy"],
+        "forward_cnnedu_over_pytorch": (res["impls"]["cnnedu"]["forward_s"] / res["impls"]["pytorch"]["forward_s"]
+                                        if "pytorch" in t else None),
+        "cnnedu_over_numpy": t["cnnedu"] / t["numpy"] if "numpy" in t else None,
         "reference_over_cnnedu": t["reference"] / t["cnnedu"] if "reference" in t else None,
     }
-    r_ = res["ratios"]
     res["targets"] = {
         "vs_pytorch": None if r_["cnnedu_over_pytorch"] is None
-        else ("PASS" if r_["cnnedu_over_pytorch"] <= TARGET_VS_TORCH else "MISS"),
+        else ("PASS" if r_["cnnedu_over_pytorch"] <= shape.target else "MISS"),
         "vs_reference": None if r_["reference_over_cnnedu"] is None
         else ("PASS" if r_["reference_over_cnnedu"] >= TARGET_VS_REFERENCE else "MISS"),
     }
@@ -413,7 +495,7 @@ def run_shape(idx, shape, args, torch, reference):
 
 
 def matmul_throughput(args, dtype="float32"):
-    """GFLOP/s of numpy's BLAS on the VGG block's im2col GEMM shapes."""
+    """GFLOP/s of numpy's BLAS: a square-ish GEMM, and the VGG block's im2col GEMM shapes."""
     rng = np.random.default_rng(7)
     out = {}
     a = rng.standard_normal((1024, 576)).astype(dtype)
@@ -428,6 +510,82 @@ def matmul_throughput(args, dtype="float32"):
         nn = calls_per_sample(fn, args.min_time)
         ts = [sample(fn, nn) for _ in range(args.repeats)]
         out[f"{label} {dtype}"] = {"dtype": dtype, "shape": label, "median_s": median(ts), "gflops": fl / median(ts) / 1e9}
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Peak memory, each library in a fresh process
+# ---------------------------------------------------------------------------
+
+MEMORY_SCRIPT = r"""
+import json, os, sys
+shape, lib, threads, dtype = json.loads(sys.argv[1])
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[var] = str(threads)
+import numpy as np
+
+def status(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+n, c, h, w, o, k, stride, padding, groups = (shape[key] for key in
+                                             ("n", "c", "h", "w", "o", "k", "stride", "padding", "groups"))
+rng = np.random.default_rng(0)
+x = rng.standard_normal((n, c, h, w)).astype(dtype)
+wt = (rng.standard_normal((o, c // groups, k, k)) / np.sqrt(c // groups * k * k)).astype(dtype)
+b = np.zeros(o, dtype)
+kw = dict(stride=stride, padding=padding, groups=groups)
+if lib == "cnnedu":
+    import cnnedu.functional as F
+    def fwd_bwd(x, wt, b, dy=None):
+        z = F.conv2d(x, wt, b, **kw)
+        return z, F.conv2d_backward(z if dy is None else dy, x, wt, **kw)
+else:
+    import torch
+    torch.set_num_threads(threads)
+    def fwd_bwd(x, wt, b, dy=None):
+        xt = torch.from_numpy(x).requires_grad_(); wtt = torch.from_numpy(wt).requires_grad_()
+        bt = torch.from_numpy(b).requires_grad_()
+        z = torch.nn.functional.conv2d(xt, wtt, bt, **kw)
+        z.backward(z.detach() if dy is None else torch.from_numpy(dy))
+        return z, (xt.grad, wtt.grad, bt.grad)
+# warm up on a small batch (load compiled kernels, initialise the library), then measure
+fwd_bwd(x[:1].copy(), wt, b)
+dy = rng.standard_normal((n, o, *shape["out"])).astype(dtype)
+try:
+    with open("/proc/self/clear_refs", "w") as f:   # reset the peak (VmHWM) to the current size
+        f.write("5")
+    reset = True
+except OSError:
+    reset = False
+before = status("VmRSS")
+for _ in range(3):
+    out = fwd_bwd(x, wt, b, dy)
+    del out
+print(json.dumps({"before": before, "peak": status("VmHWM"), "reset": reset}))
+"""
+
+
+def peak_memory(shape, threads, dtype):
+    """{lib: {'before', 'peak', 'increase'}} in bytes: resident memory of fwd+bwd, each lib in its own process."""
+    out = {}
+    for lib in ("cnnedu", "pytorch"):
+        arg = json.dumps([{**asdict(shape), "out": shape.out_size()}, lib, threads, dtype])
+        try:
+            run = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, arg], capture_output=True, text=True,
+                                 timeout=600)
+        except (OSError, subprocess.SubprocessError) as exc:
+            out[lib] = {"error": str(exc)}
+            continue
+        if run.returncode != 0:
+            out[lib] = {"error": run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "failed"}
+            continue
+        m = json.loads(run.stdout.strip().splitlines()[-1])
+        m["increase"] = m["peak"] - m["before"]
+        out[lib] = m
     return out
 
 
@@ -452,14 +610,6 @@ def fmt_ratio(r):
     return f"{r:.0f}x" if r >= 100 else f"{r:.2f}x"
 
 
-def shape_label(res):
-    st = f", stride {res['stride']}" if res["stride"] != 1 else ""
-    pd = f", pad {res['padding']}" if res["padding"] else ""
-    return (f"{res['name']}: x {res['N']}x{res['C_in']}x{res['H']}x{res['W']}, "
-            f"w {res['C_out']}x{res['C_in']}x{res['K']}x{res['K']}{st}{pd} -> "
-            f"{res['out'][0]}x{res['out'][1]}, {res['forward_flops'] / 1e9:.3f} GFLOP fwd")
-
-
 def table_rows(res):
     head = ["impl", "fwd ms", "bwd ms", "fwd+bwd ms", "fwd GFLOP/s", "bwd GFLOP/s", "fwd+bwd GFLOP/s",
             "time / cnnedu"]
@@ -477,13 +627,14 @@ def table_rows(res):
     return head, rows
 
 
-def summary_rows(results, ref_batch):
-    head = ["shape", "cnnedu / PyTorch", f"<= {TARGET_VS_TORCH:g}x", "cnnedu / numpy",
+def summary_rows(results):
+    head = ["shape", "cnnedu / PyTorch fwd+bwd", "target", "", "fwd only", "cnnedu / numpy",
             "reference / cnnedu", f">= {TARGET_VS_REFERENCE:g}x"]
     rows = []
     for res in results:
         r, t = res["ratios"], res["targets"]
-        rows.append([res["name"], fmt_ratio(r["cnnedu_over_pytorch"]), t["vs_pytorch"] or "n/a",
+        rows.append([res["name"], fmt_ratio(r["cnnedu_over_pytorch"]), f"<= {res['target']:g}x",
+                     t["vs_pytorch"] or "n/a", fmt_ratio(r["forward_cnnedu_over_pytorch"]),
                      fmt_ratio(r["cnnedu_over_numpy"]), fmt_ratio(r["reference_over_cnnedu"]),
                      t["vs_reference"] or "n/a"])
     return head, rows
@@ -515,7 +666,8 @@ def header_lines(env, args):
         "thread pools (threadpoolctl): " + "; ".join(th["pools"]),
         f"load average at start (1, 5, 15 min): {env['loadavg_start']}",
         f"dtype {args.dtype}; median of {args.repeats} repeats (reference: {args.ref_repeats}), "
-        f">= {args.min_time:g} s of calls per sample, implementations interleaved",
+        f">= {args.min_time:g} s of calls per sample, implementations interleaved, {args.gap:g} s idle "
+        "before each sample",
     ]
     return lines
 
@@ -531,6 +683,7 @@ def main(argv=None):
     import numpy
     np = numpy
     import numba
+
     import cnnedu
     import cnnedu.functional  # noqa: F401  (load the kernels)
 
@@ -558,25 +711,26 @@ def main(argv=None):
     try:
         env["numba_threading_layer"] = numba.threading_layer()
     except ValueError:
-        env["numba_threading_layer"] = "not yet chosen"
+        env["numba_threading_layer"] = "not used"
 
     md = args.markdown
     out = print
+    bullet = "- " if md else "# "
     for line in header_lines(env, args):
-        out(("- " if md else "# ") + line)
-    out(("- " if md else "# ") + f"reference loops: {ref_note}")
+        out(bullet + line)
+    out(bullet + f"reference loops: {ref_note}")
     if torch is None:
-        out(("- " if md else "# ") + "pytorch: skipped (" + ("--no-torch" if args.no_torch else "not importable") + ")")
+        out(bullet + "pytorch: skipped (" + ("--no-torch" if args.no_torch else "not importable") + ")")
     else:
-        out(("- " if md else "# ") + "pytorch backward: y.backward(dy, retain_graph=True) on a graph "
+        out(bullet + "pytorch backward: y.backward(dy, retain_graph=True) on a graph "
             "built once (dx, dw, db); forward with grad enabled")
 
-    chosen = SHAPES
+    chosen = list(enumerate(SHAPES))
     if args.shapes:
-        chosen = [SHAPES[int(i) - 1] for i in args.shapes.split(",")]
+        chosen = [(int(i) - 1, SHAPES[int(i) - 1]) for i in args.shapes.split(",")]
     tol = 1e-4 if args.dtype == "float32" else 1e-10
     extra = extra_numpy_checks(np.dtype(args.dtype))
-    out(("- " if md else "# ") + f"numpy baseline vs cnnedu on dilated/strided/odd geometries: "
+    out(bullet + f"numpy baseline vs cnnedu on dilated/strided/odd geometries: "
         f"max rel err {extra:.1e} ({'ok' if extra <= tol else 'MISMATCH'})")
     ok = extra <= tol
 
@@ -588,11 +742,11 @@ def main(argv=None):
 
     mm_before = gemm()   # measured again at the end: a drop means the machine got busier
     results = []
-    for i, shape in enumerate(chosen):
+    for i, shape in chosen:
         res = run_shape(i, shape, args, torch, reference)
         results.append(res)
         out("")
-        out(("### " if md else "== ") + shape_label(res))
+        out(("### " if md else "== ") + res["label"])
         out("")
         out(render(*table_rows(res), md))
         errs = ", ".join(f"{k} {v['max_rel_err_vs_cnnedu']:.1e}" for k, v in res["impls"].items() if k != "cnnedu")
@@ -602,29 +756,67 @@ def main(argv=None):
         sys.stdout.flush()
 
     mm = gemm()
+    targets = [r["targets"]["vs_pytorch"] for r in results if r["targets"]["vs_pytorch"]]
+
     out("")
-    out(("### " if md else "== ") + "Summary: fwd+bwd time ratios and targets")
+    out(("### " if md else "== ") + "Summary: targets")
     out("")
-    out(render(*summary_rows(results, args.ref_batch), md))
+    out(render(*summary_rows(results), md))
     out("")
-    bullet = "- " if md else ""
+    square = "1024x576 @ 576x1024 float32"
+    blas = max(mm_before[square]["gflops"], mm[square]["gflops"])
+    out(("- " if md else "") + "numpy BLAS float32 matmul throughput, before / after the convolutions ("
+        + "; ".join(f"{k}: {mm_before[k]['gflops']:.0f} / {v['gflops']:.0f} GFLOP/s" for k, v in mm.items()) + ")")
+    gemm_target = None
+    vgg = next((r for r in results if r["name"] == SHAPES[VGG].name), None)
+    if vgg is not None and args.dtype == "float32":
+        g = vgg["impls"]["cnnedu"]["gflops_forward"]
+        gemm_target = "PASS" if g >= TARGET_GEMM_FRACTION * blas else "MISS"
+        targets.append(gemm_target)
+        out(("- " if md else "") + f"VGG block forward: cnnedu {g:.0f} GFLOP/s = {g / blas:.0%} of numpy's "
+            f"float32 matmul ({blas:.0f} GFLOP/s, the better of before/after); target >= "
+            f"{TARGET_GEMM_FRACTION:.0%}: {gemm_target}")
+    memory = None
+    if not args.no_memory and not args.no_torch and torch is not None:
+        memory = peak_memory(SHAPES[VGG], args.threads, args.dtype)
+        c, t = memory.get("cnnedu", {}), memory.get("pytorch", {})
+        if "increase" in c and "increase" in t:
+            ratio = c["increase"] / max(t["increase"], 1)
+            ratio_total = c["peak"] / max(t["peak"], 1)
+            memory["target"] = "PASS" if ratio <= TARGET_MEMORY else "MISS"
+            targets.append(memory["target"])
+            mb = lambda v: f"{v / 2**20:.0f} MB"   # noqa: E731
+            out(("- " if md else "") + f"VGG block fwd+bwd (x3) peak resident memory, fresh process each: "
+                f"cnnedu {mb(c['peak'])} (+{mb(c['increase'])} over the {mb(c['before'])} after imports, "
+                f"inputs and a warm-up), PyTorch {mb(t['peak'])} (+{mb(t['increase'])} over "
+                f"{mb(t['before'])}); increase ratio {ratio:.2f}x, total ratio {ratio_total:.2f}x; "
+                f"target increase <= {TARGET_MEMORY:g}x: {memory['target']}"
+                + ("" if c.get("reset") and t.get("reset") else " (peak not resettable: totals since start)"))
+        else:
+            out(("- " if md else "") + f"peak memory: could not measure ({memory})")
     if reference is not None:
-        out(bullet + f"reference*: timed on {args.ref_batch} sample(s) and scaled by N/{args.ref_batch} "
-            "(extrapolated).")
-    out(bullet + "numpy BLAS matmul throughput, before / after the convolutions (" + "; ".join(
-        f"{k}: {mm_before[k]['gflops']:.0f} / {v['gflops']:.0f} GFLOP/s" for k, v in mm.items()) + ")")
+        out(("- " if md else "") + f"reference*: timed on {args.ref_batch} sample(s) and scaled by "
+            f"N/{args.ref_batch} (extrapolated).")
     env["loadavg_end"] = _loadavg()
-    out(bullet + f"load average at end (1, 5, 15 min): {env['loadavg_end']} (on {env['cores']} cores; "
-        "anything above the thread count means other processes shared the CPUs)")
+    out(("- " if md else "") + f"load average at end (1, 5, 15 min): {env['loadavg_end']} (on {env['cores']} "
+        "cores; anything above the thread count means other processes shared the CPUs)")
+    misses = targets.count("MISS")
+    out(("- " if md else "") + f"targets: {targets.count('PASS')} PASS, {misses} MISS")
     if not ok:
-        out(bullet + "WARNING: an implementation disagrees with cnnedu (MISMATCH above); its times are suspect.")
+        out(("- " if md else "") + "WARNING: an implementation disagrees with cnnedu (MISMATCH above); "
+            "its times are suspect.")
 
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"env": env, "args": vars(args), "shapes": results, "matmul": mm, "matmul_before": mm_before,
-                       "targets": {"cnnedu_over_pytorch_max": TARGET_VS_TORCH,
-                                   "reference_over_cnnedu_min": TARGET_VS_REFERENCE}}, f, indent=1)
-    return 0 if ok else 1
+                       "memory": memory, "gemm_target": gemm_target,
+                       "targets": {"cnnedu_over_pytorch_max": {s.name: s.target for s in SHAPES},
+                                   "reference_over_cnnedu_min": TARGET_VS_REFERENCE,
+                                   "vgg_forward_fraction_of_blas_min": TARGET_GEMM_FRACTION,
+                                   "vgg_memory_over_pytorch_max": TARGET_MEMORY}}, f, indent=1)
+    if not ok:
+        return 1
+    return 2 if args.strict and misses else 0
 
 
 if __name__ == "__main__":

@@ -29,11 +29,18 @@ derivative for the filters is a correlation of the derivative maps with the inpu
     \frac{\partial L}{\partial b[o]} = \sum_{n, p, q} \frac{\partial L}{\partial z[n, o, p, q]}
 
 The fast path unfolds the windows into columns (:mod:`._im2col`, Numba) and
-multiplies by the filters with BLAS (``numpy.matmul``).  A transposed
+multiplies them by the filters with BLAS (``numpy.matmul``), a chunk of output
+positions at a time.  Two kinds of layer get a shortcut: a 1x1 kernel with stride 1
+and no padding is a plain matrix product per sample; when every filter sees a
+single input map (depthwise convolution, or one input channel) Numba kernels
+convolve directly (:mod:`._direct`), since a column matrix of :math:`K_hK_w`
+rows would not pay for itself.  The batch is split over the cores, one slice
+per thread with BLAS single-threaded inside (:mod:`._parallel`).  A transposed
 convolution is the input-gradient of a convolution, so all six public
-operations are built from three primitives: :func:`_forward`,
-:func:`_input_grad` and :func:`_weight_grad`.  The plain loops the lecture
-writes are in :mod:`cnnedu.reference`.
+operations are built from the same three passes (forward, input gradient,
+weight gradient), which :func:`_slice` runs on a slice of the batch; a backward
+pass runs two of them in one sweep, sharing their columns.  The plain loops the
+lecture writes are in :mod:`cnnedu.reference`.
 """
 
 from __future__ import annotations
@@ -44,9 +51,11 @@ import threading
 import numpy as np
 
 from .._checks import as_real_array, check_int, common_float
+from ._direct import direct_forward, direct_input_grad, direct_weight_grad
 from ._geometry import (Geometry, check_dy, drop, layout, lift, spatial, transpose_geometry,
                         window_geometry)
-from ._im2col import col2im, im2col
+from ._im2col import Unfolding, col2im, im2col, merge_phases, narrow, pad_phases, unfolding, widen
+from ._parallel import split_batch
 
 __all__ = [
     "conv1d", "conv2d", "conv1d_backward", "conv2d_backward",
@@ -55,14 +64,18 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# The three primitives (4-D, C-contiguous, one dtype, geometry already checked)
+# The passes (4-D, C-contiguous, one dtype, geometry already checked)
 #
-# The batch is processed in chunks whose column matrix fits in a few MB, in
-# buffers reused across calls (per thread).  A fresh col for a whole batch can
-# be tens of MB, and filling freshly mapped memory costs more than the GEMM.
+# The input is zero-padded and split into stride phases once (pad_phases), then
+# the output positions of the whole batch are processed in chunks whose column
+# matrix stays in cache (~_CHUNK_BYTES), in buffers reused across calls (per
+# thread): a fresh column matrix for a whole batch can be tens of MB, and filling
+# freshly mapped memory costs more than the GEMM.  See _im2col.py for the layout.
 # ---------------------------------------------------------------------------
 
-_CHUNK_BYTES = 4 << 20
+_CHUNK_BYTES = 1 << 19
+_MIN_CHUNK = 256          # positions: narrower GEMMs lose BLAS efficiency
+_DIRECT_MAX_FILTERS = 8   # filters per input map up to which direct kernels beat im2col + GEMM
 _workspaces = threading.local()
 
 
@@ -76,66 +89,137 @@ def _workspace(name: str, shape: tuple, dtype) -> np.ndarray:
     return buf[:size].reshape(shape)
 
 
-def _batches(n: int, bytes_per_sample: int):
-    """Slices of the batch, each with about _CHUNK_BYTES of columns."""
-    step = max(1, _CHUNK_BYTES // max(bytes_per_sample, 1))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)], min(step, max(n, 1))
+def _chunk_positions(rows: int) -> int:
+    """Positions per chunk: a column matrix of about _CHUNK_BYTES (float32), at least _MIN_CHUNK."""
+    return max(_MIN_CHUNK, _CHUNK_BYTES // (4 * max(rows, 1)), 1)
 
 
-def _col_shape(x_shape: tuple, g: Geometry, groups: int) -> tuple:
-    """im2col layout: (G, C/G * kh * kw, OH * OW) per sample."""
-    c = x_shape[1]
-    return groups, c // groups * g.kernel[0] * g.kernel[1], g.out_size[0] * g.out_size[1]
+def _pointwise(g: Geometry) -> bool:
+    """A 1x1 kernel, stride 1, no padding: the convolution is a plain matrix product per sample."""
+    return (g.kernel == (1, 1) and g.stride == (1, 1) and g.pad_lo == (0, 0)
+            and g.out_size == g.in_size)
 
 
-def _unfold(x: np.ndarray, g: Geometry, col: np.ndarray) -> np.ndarray:
-    """im2col: (n, C, H, W) -> col (n, G, C/G * kh * kw, OH * OW)."""
-    im2col(x, col, *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
-    return col
+def _phases(x: np.ndarray, g: Geometry, u: Unfolding, name: str) -> np.ndarray:
+    """x zero-padded and split into its stride phases, in a workspace: (N, C, S_h*S_w, length)."""
+    xt = _workspace(name, (*x.shape[:2], u.phases[0] * u.phases[1], u.phase_length), x.dtype)
+    pad_phases(x, xt, *u.phases, *g.pad_lo, *u.phase_size)
+    return xt
 
 
-def _forward(x: np.ndarray, w: np.ndarray, g: Geometry, groups: int) -> np.ndarray:
-    """z = w * x (no bias): (N, C, H, W), (O, C/G, kh, kw) -> (N, O, OH, OW)."""
-    n, o = x.shape[0], w.shape[0]
-    cs = _col_shape(x.shape, g, groups)
-    wm = w.reshape(groups, o // groups, cs[1])
-    z = np.empty((n, groups, o // groups, cs[2]), dtype=x.dtype)
-    chunks, step = _batches(n, math.prod(cs) * x.itemsize)
-    col = _workspace("col", (step, *cs), x.dtype)
-    for s in chunks:
-        m = s.stop - s.start
-        np.matmul(wm, _unfold(x[s], g, col[:m]), out=z[s])
-    return z.reshape(n, o, *g.out_size)
+def _forward(x: np.ndarray, w: np.ndarray, g: Geometry, groups: int, b=None) -> np.ndarray:
+    """z = w * x + b: (N, C, H, W), (O, C/G, kh, kw) -> (N, O, OH, OW)."""
+    z = np.empty((x.shape[0], w.shape[0], *g.out_size), dtype=x.dtype)
+    split_batch(x.shape[0], lambda lo, hi: _slice(g, groups, w, x=x[lo:hi], b=b, z=z[lo:hi]))
+    return z
 
 
 def _input_grad(dz: np.ndarray, w: np.ndarray, g: Geometry, groups: int, in_channels: int) -> np.ndarray:
     """dL/dx from dL/dz: fold (w^T dz) back onto the input grid (col2im accumulates overlaps)."""
-    n, o = dz.shape[:2]
-    cs = _col_shape((n, in_channels), g, groups)
-    wmt = w.reshape(groups, o // groups, cs[1]).transpose(0, 2, 1)
-    dzm = dz.reshape(n, groups, o // groups, cs[2])
-    dx = np.zeros((n, in_channels, *g.in_size), dtype=dz.dtype)
-    chunks, step = _batches(n, math.prod(cs) * dz.itemsize)
-    dcol = _workspace("dcol", (step, *cs), dz.dtype)
-    for s in chunks:
-        m = s.stop - s.start
-        np.matmul(wmt, dzm[s], out=dcol[:m])
-        col2im(dcol[:m], dx[s], *g.kernel, *g.stride, *g.pad_lo, *g.dilation, *g.out_size)
+    dx = np.empty((dz.shape[0], in_channels, *g.in_size), dtype=dz.dtype)
+    split_batch(dz.shape[0], lambda lo, hi: _slice(g, groups, w, dz=dz[lo:hi], dx=dx[lo:hi]))
     return dx
 
 
-def _weight_grad(dz: np.ndarray, x: np.ndarray, g: Geometry, groups: int, w_shape: tuple) -> np.ndarray:
-    """dL/dw from dL/dz: correlate dz with the input windows, summed over the batch."""
-    n, o = dz.shape[:2]
-    cs = _col_shape(x.shape, g, groups)
-    dzm = dz.reshape(n, groups, o // groups, cs[2])
-    dw = np.zeros((groups, o // groups, cs[1]), dtype=dz.dtype)
-    chunks, step = _batches(n, math.prod(cs) * x.itemsize)
-    col = _workspace("col", (step, *cs), x.dtype)
-    for s in chunks:
-        m = s.stop - s.start
-        dw += np.matmul(dzm[s], _unfold(x[s], g, col[:m]).transpose(0, 1, 3, 2)).sum(axis=0)
+def _sum_parts(parts: list, w_shape: tuple) -> np.ndarray:
+    """Add the threads' dL/dw (in a fixed order, so the result does not depend on timing)."""
+    dw = parts[0]
+    for part in parts[1:]:
+        dw += part
     return dw.reshape(w_shape)
+
+
+def _slice(g: Geometry, groups: int, w, x=None, b=None, z=None, dz=None, dx=None, dw=False):
+    """Run, on one slice of the batch, the passes that were asked for, sharing their columns.
+
+    ``x`` and ``z`` given: forward, ``z = w * x + b``.  ``dz`` and ``dx``: input
+    gradient into ``dx``.  ``x``, ``dz`` and ``dw=True``: return the weight gradient
+    (``w`` may then be just its shape).  A convolution's backward asks for both
+    gradients (one widening of ``dz`` per chunk); a transposed convolution's
+    backward asks for a forward pass and the weight gradient of the same ``x``
+    (one im2col per chunk).
+    """
+    src = x if x is not None else dz
+    n = src.shape[0]
+    w_shape = w if isinstance(w, tuple) else w.shape
+    c = x.shape[1] if x is not None else dx.shape[1]
+    o = w_shape[0]
+    og, rows = o // groups, c // groups * g.kernel[0] * g.kernel[1]
+    dtype = src.dtype
+    wm = None if isinstance(w, tuple) else w.reshape(groups, og, rows)
+    dwt = np.zeros((groups, rows, og), dtype=dtype) if dw else None   # dL/dw, transposed
+    if n == 0:
+        pass
+    elif _pointwise(g):
+        # 1x1 kernel, stride 1, no padding: x is its own column matrix, sample by sample.
+        if z is not None:
+            np.matmul(wm, x.reshape(n, groups, rows, -1), out=z.reshape(n, groups, og, -1))
+            if b is not None:
+                z += b.reshape(-1, 1, 1)
+        if dx is not None:
+            np.matmul(wm.transpose(0, 2, 1), dz.reshape(n, groups, og, -1), out=dx.reshape(n, groups, rows, -1))
+        if dw:
+            xm = x.reshape(n, groups, rows, -1)
+            dwt += np.matmul(xm, dz.reshape(n, groups, og, -1).transpose(0, 1, 3, 2)).sum(axis=0)
+    elif c == groups and og <= _DIRECT_MAX_FILTERS:
+        # One input map per filter (depthwise, or C_in = 1): convolve directly, no columns.
+        u = unfolding(g)
+        wph = u.phase_size[1]
+        ntap = rows
+        w2 = None if wm is None else wm.reshape(o, ntap)
+        xt = _phases(x, g, u, "xt") if x is not None else None
+        if z is not None:
+            direct_forward(xt, w2, np.zeros(o, dtype=dtype) if b is None else b, u.taps, z, wph)
+        if dx is not None:
+            dxt = _workspace("dxt", (n, c, u.phases[0] * u.phases[1], u.phase_length), dtype)
+            dxt.fill(0)
+            direct_input_grad(dz, w2, u.taps, dxt, wph)
+            merge_phases(dxt, dx, *u.phases, *g.pad_lo, *u.phase_size)
+        if dw:
+            dw2 = np.zeros((o, ntap), dtype=dtype)
+            direct_weight_grad(dz, xt, u.taps, dw2, wph)
+            dwt += dw2.reshape(groups, og, rows).transpose(0, 2, 1)
+    else:
+        u = unfolding(g)
+        xt = _phases(x, g, u, "xt") if x is not None else None
+        if dx is not None:
+            dxt = _workspace("dxt", (n, c, u.phases[0] * u.phases[1], u.phase_length), dtype)
+            dxt.fill(0)
+        bias = None
+        if z is not None:
+            bias = np.zeros(o, dtype=dtype) if b is None else b
+        step = _chunk_positions(groups * rows)
+        total = n * u.length
+        size = min(step, total)
+        colbuf = _workspace("col", (groups * rows * size,), dtype)
+        zbuf = _workspace("zw", (o * size,), dtype)
+        dzbuf = _workspace("dzw", (o * size,), dtype)
+        part = _workspace("part", (groups, rows, og), dtype) if dw else None
+
+        def views(count):   # the chunk's column matrix and outputs, in the reused buffers
+            return (colbuf[:groups * rows * count].reshape(groups, rows, count),
+                    zbuf[:o * count].reshape(groups, og, count), dzbuf[:o * count].reshape(groups, og, count))
+
+        full = views(size)
+        for start in range(0, total, step):
+            count = min(step, total - start)
+            col, zw, dzw = full if count == size else views(count)
+            if x is not None:
+                im2col(xt, col, u.taps, u.runs, u.run_length, u.run_stride, start)
+            if z is not None:
+                np.matmul(wm, col, out=zw)
+                narrow(zw.reshape(o, count), bias, z, u.pitch, start)
+            if dz is not None:
+                widen(dz, dzw.reshape(o, count), u.pitch, start)
+            if dw:
+                np.matmul(col, dzw.transpose(0, 2, 1), out=part)
+                dwt += part
+            if dx is not None:
+                np.matmul(wm.transpose(0, 2, 1), dzw, out=col)
+                col2im(col, dxt, u.taps, u.runs, u.run_length, u.run_stride, start)
+        if dx is not None:
+            merge_phases(dxt, dx, *u.phases, *g.pad_lo, *u.phase_size)
+    return dwt.transpose(0, 2, 1).copy() if dw else None
 
 
 # ---------------------------------------------------------------------------
@@ -210,10 +294,7 @@ def _check_dy(fn, nd, dy, expected_shape):
 def _conv(fn, nd, x, w, b, stride, padding, dilation, groups):
     x, w, b, g, groups = _conv_args(fn, nd, x, w, b, stride, padding, dilation, groups)
     x, w, b = common_float(x, w, b)
-    z = _forward(lift(x, nd), lift(w, nd), g, groups)
-    if b is not None:
-        z += b.reshape(1, -1, 1, 1)
-    return drop(z, nd)
+    return drop(_forward(lift(x, nd), lift(w, nd), g, groups, b), nd)
 
 
 def _conv_backward(fn, nd, dy, x, w, stride, padding, dilation, groups):
@@ -223,8 +304,10 @@ def _conv_backward(fn, nd, dy, x, w, stride, padding, dilation, groups):
     dy = _check_dy(fn, nd, dy, out)
     dy, x, w = common_float(dy, x, w)
     dz, x4, w4 = lift(dy, nd), lift(x, nd), lift(w, nd)
-    dx = _input_grad(dz, w4, g, groups, x.shape[1])
-    dw = _weight_grad(dz, x4, g, groups, w4.shape)
+    # the input and the weight gradients in one sweep over the batch (they share the widened dz)
+    dx = np.empty(x4.shape, dtype=dz.dtype)
+    dw = _sum_parts(split_batch(n, lambda lo, hi: _slice(g, groups, w4, x=x4[lo:hi], dz=dz[lo:hi],
+                                                         dx=dx[lo:hi], dw=True)), w4.shape)
     db = dy.sum(axis=(0, *range(2, nd + 2)))
     return drop(dx, nd), drop(dw, nd), db
 
@@ -389,8 +472,10 @@ def _conv_transpose_backward(fn, nd, dy, x, w, stride, padding, output_padding, 
     # The transposed convolution is x -> (forward conv)^T x, so its input gradient
     # is the forward convolution of dy, and its weight gradient is the forward
     # convolution's weight gradient with the roles of input and output swapped.
-    dx = _forward(dz, w4, g, groups)
-    dw = _weight_grad(x4, dz, g, groups, w4.shape)
+    # (the forward pass of dy and the weight gradient in one sweep: they share the columns of dy)
+    dx = np.empty((x.shape[0], x.shape[1], *g.out_size), dtype=dz.dtype)
+    dw = _sum_parts(split_batch(x.shape[0], lambda lo, hi: _slice(g, groups, w4, x=dz[lo:hi], z=dx[lo:hi],
+                                                                  dz=x4[lo:hi], dw=True)), w4.shape)
     db = dy.sum(axis=(0, *range(2, nd + 2)))
     return drop(dx, nd), drop(dw, nd), db
 

@@ -298,16 +298,36 @@ class Adam(Optimizer):
                 state["step"] += 1
                 t = state["step"]
                 m, v = state["exp_avg"], state["exp_avg_sq"]
+                step_size = lr / (1 - beta1 ** t)
+                if g.dtype != p.data.dtype:   # e.g. float64 weight decay on float32 weights: numpy's casts
+                    m *= beta1
+                    m += (1 - beta1) * g
+                    v *= beta2
+                    v += (1 - beta2) * g * g
+                    if group["amsgrad"]:
+                        np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+                        v = state["max_exp_avg_sq"]
+                    denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
+                    p.data -= step_size * (m / denom)
+                    continue
+                # The same operations in the same order, in place in one scratch array:
+                # the numbers are identical, with one temporary instead of eight.
+                tmp = np.multiply(g, 1 - beta1)
                 m *= beta1
-                m += (1 - beta1) * g
+                m += tmp                                     # m = beta1 m + (1 - beta1) g
+                np.multiply(g, 1 - beta2, out=tmp)
+                tmp *= g
                 v *= beta2
-                v += (1 - beta2) * g * g
+                v += tmp                                     # v = beta2 v + (1 - beta2) g^2
                 if group["amsgrad"]:
                     np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
                     v = state["max_exp_avg_sq"]
-                step_size = lr / (1 - beta1 ** t)
-                denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-                p.data -= step_size * (m / denom)
+                np.sqrt(v, out=tmp)
+                tmp /= math.sqrt(1 - beta2 ** t)
+                tmp += eps                                   # denom
+                np.divide(m, tmp, out=tmp)
+                tmp *= step_size
+                p.data -= tmp                                # theta -= step_size m / denom
 
 
 class ReduceLROnPlateau:

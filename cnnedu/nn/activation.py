@@ -12,10 +12,39 @@ pattern, sigmoid and tanh their output (:math:`\sigma' = \sigma(1-\sigma)`,
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .module import Module
 
 __all__ = ["ReLU", "Sigmoid", "Tanh"]
+
+
+# ReLU's two passes as Numba loops over the flattened arrays.  ``np.where(z > 0, z, 0)``
+# gives the same numbers but branches on every element: on the random sign pattern of
+# a layer's pre-activations it is ~15x slower (1 ms instead of 0.07 ms for LeNet-5's
+# first layer), which made ReLU a tenth of a training epoch.
+
+@njit(cache=True)
+def _relu_forward(z, y, active):
+    """y = z where z > 0, else 0 (so NaN gives 0); active = [z > 0]."""
+    for i in range(z.size):
+        on = z[i] > 0
+        active[i] = on
+        y[i] = z[i] if on else 0
+
+
+@njit(cache=True)
+def _relu_backward(dy, active, dz):
+    """dz = dy where the unit was active, else 0 (whatever dy holds there, even NaN)."""
+    for i in range(dy.size):
+        dz[i] = dy[i] if active[i] else 0
+
+
+def _kernel_ready(*arrays) -> bool:
+    """Writeable C-contiguous float32/float64 arrays: the one layout the kernels compile for
+    (once per dtype); anything else takes the numpy path, with the same results."""
+    return all(a.dtype in (np.float32, np.float64) and a.flags.c_contiguous and a.flags.writeable
+               for a in arrays)
 
 
 class ReLU(Module):
@@ -35,14 +64,24 @@ class ReLU(Module):
 
     def forward(self, z):
         z = self._as_input(z, "z")
-        positive = z > 0
+        if not _kernel_ready(z):
+            positive = z > 0
+            self._cache = positive
+            return np.where(positive, z, 0).astype(z.dtype, copy=False)
+        y = np.empty_like(z)
+        positive = np.empty(z.shape, dtype=bool)
+        _relu_forward(z.reshape(-1), y.reshape(-1), positive.reshape(-1))
         self._cache = positive
-        return np.where(positive, z, 0).astype(z.dtype, copy=False)
+        return y
 
     def backward(self, dy):
         positive = self._saved()
         dy = self._check_dy(dy, positive.shape, None)
-        return np.where(positive, dy, 0).astype(dy.dtype, copy=False)
+        if not _kernel_ready(dy):
+            return np.where(positive, dy, 0).astype(dy.dtype, copy=False)
+        dz = np.empty_like(dy)
+        _relu_backward(dy.reshape(-1), positive.reshape(-1), dz.reshape(-1))
+        return dz
 
 
 class Sigmoid(Module):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from .._checks import check_real, fmt_size
+from ..functional import pooling as _pooling
 from ._utils import padding_arg, window_args
 from .module import Module
 
@@ -62,9 +63,14 @@ class _Pool(Module):
         x = self._as_input(x)
         self._check_ndim(x, self._nd + 2, _LAYOUT[self._nd])
         try:
-            y = type(self)._forward(x, **self._args())
+            y = self._pool(x)
         except ValueError as exc:
             raise ValueError(f"{self.describe()} got input of shape {x.shape}: {exc}") from None
+        return y
+
+    def _pool(self, x):
+        """Run the forward pass and cache what the backward pass needs (here: the input)."""
+        y = type(self)._forward(x, **self._args())
         self._cache = (x, y.shape)
         return y
 
@@ -74,7 +80,41 @@ class _Pool(Module):
         return type(self)._backward(dy, x, **self._args())
 
 
-class MaxPool2d(_Pool):
+class _MaxPool(_Pool):
+    """Max pooling keeps where each maximum is (the lecture's P), not the input.
+
+    The forward pass finds the argmax of every window anyway; keeping it (int64,
+    half the size of a float32 input for 2x2 windows) saves the backward pass from
+    searching the windows again: it only adds each ``dy`` at its argmax.
+    """
+
+    def _pool(self, x):
+        y, indices = type(self)._forward(x, **self._args(), return_indices=True)
+        self._cache = (x.shape, y.dtype, indices)
+        return y
+
+    def backward(self, dy):
+        in_shape, dtype, indices = self._saved()
+        dy = self._check_dy(dy, indices.shape, dtype)
+        return _pooling._max_pool_grad(dy, indices, in_shape, self._nd)
+
+
+class _AvgPool(_Pool):
+    """Mean pooling's derivative does not depend on the input's values: keep only its shape."""
+
+    def _pool(self, x):
+        y = type(self)._forward(x, **self._args())
+        self._cache = (x.shape, y.shape, y.dtype)
+        return y
+
+    def backward(self, dy):
+        in_shape, out_shape, dtype = self._saved()
+        dy = self._check_dy(dy, out_shape, dtype)
+        return _pooling._avg_pool_grad(f"{type(self).__name__}.backward", self._nd, dy, in_shape,
+                                       **self._args())
+
+
+class MaxPool2d(_MaxPool):
     r"""2-D max pooling, as ``torch.nn.MaxPool2d``.
 
     .. math:: y[n, c, p, q] = \max_{0 \le i < K_h,\ 0 \le j < K_w} x[n, c, pS_h - P_h + i, qS_w - P_w + j]
@@ -107,7 +147,7 @@ class MaxPool2d(_Pool):
     _backward = staticmethod(F.max_pool2d_backward)
 
 
-class AvgPool2d(_Pool):
+class AvgPool2d(_AvgPool):
     r"""2-D mean pooling, as ``torch.nn.AvgPool2d`` (padded zeros count in the mean).
 
     .. math:: y[n, c, p, q] = \frac{1}{K_hK_w}\sum_{i, j} x[n, c, pS_h - P_h + i, qS_w - P_w + j]
@@ -128,7 +168,7 @@ class AvgPool2d(_Pool):
     _backward = staticmethod(F.avg_pool2d_backward)
 
 
-class MaxPool1d(_Pool):
+class MaxPool1d(_MaxPool):
     r"""1-D max pooling: :math:`y[n, c, t] = \max_{0 \le i < K} x[n, c, tS - P + i]`; see :class:`MaxPool2d`."""
 
     _nd = 1
@@ -136,7 +176,7 @@ class MaxPool1d(_Pool):
     _backward = staticmethod(F.max_pool1d_backward)
 
 
-class AvgPool1d(_Pool):
+class AvgPool1d(_AvgPool):
     r"""1-D mean pooling: :math:`y[n, c, t] = \frac1K \sum_i x[n, c, tS - P + i]`; see :class:`AvgPool2d`."""
 
     _nd = 1

@@ -21,33 +21,20 @@ from cnnedu.grading.assignments.a2_pooling import (A2_MISTAKES, SLICE, TIE_CASE,
 from cnnedu.grading.gradescope import results_json, validate_results
 from cnnedu.grading.judge import MISTAKES, diagnose
 from cnnedu.grading.notebook import assign
-from cnnedu.grading.submission import notebook_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "book" / "assignments" / "A2_pooling_resampling.ipynb"
 sys.path.insert(0, str(Path(__file__).parent / "grading_submissions"))
+from _notebooks import notebook_namespace  # noqa: E402
 import a2_mistakes  # noqa: E402
 
 A2 = get_assignment("A2")
 PARTS = [p.name for p in A2.parts]
 
 
-def _namespace(nb: dict) -> dict:
-    """Run a notebook's code cells the way the grader does (cell by cell, skipped cells skipped)."""
-    script = notebook_script(nb)
-    namespace = {"__name__": "submission"}
-    lines = script.source.split("\n")
-    for _, first, last in script.chunks:
-        try:
-            exec(compile("\n" * (first - 1) + "\n".join(lines[first - 1:last]), "<nb>", "exec"), namespace)
-        except NotImplementedError:
-            pass
-    return namespace
-
-
 @pytest.fixture(scope="module")
 def solution():
-    return _namespace(json.loads(SOLUTION.read_text(encoding="utf-8")))
+    return notebook_namespace(json.loads(SOLUTION.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +193,7 @@ def test_the_student_notebook_keeps_the_checks_and_drops_the_answers(student_pat
 
 @pytest.mark.parametrize("part", PARTS)
 def test_the_student_stubs_score_zero_and_say_not_written(student_path, part):
-    stubs = _namespace(json.loads(student_path.read_text(encoding="utf-8")))
+    stubs = notebook_namespace(json.loads(student_path.read_text(encoding="utf-8")))
     report = self_test(f"A2.{part}", stubs[part])
     assert not report
     assert report.part.score == 0

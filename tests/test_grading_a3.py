@@ -32,6 +32,8 @@ from cnnedu.grading.submission import notebook_script
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "book" / "assignments" / "A3_train_cnn.ipynb"
 SUBMISSIONS = Path(__file__).parent / "grading_submissions"
+sys.path.insert(0, str(SUBMISSIONS))
+from _notebooks import notebook_namespace  # noqa: E402
 
 A3 = get_assignment("A3")
 PARTS = [p.name for p in A3.parts]
@@ -65,14 +67,9 @@ def _grading_env():
 
 
 def _namespace(nb: dict) -> dict:
-    """Run a notebook's code cells the way the grader does (cell by cell, skipped cells skipped)."""
-    script = notebook_script(nb)
-    namespace = {"__name__": "submission"}
-    lines = script.source.split("\n")
+    """Run a notebook's code cells the way the grader does, with the grader's environment."""
     with _grading_env():
-        for _, first, last in script.chunks:
-            exec(compile("\n" * (first - 1) + "\n".join(lines[first - 1:last]), "<nb>", "exec"), namespace)
-    return namespace
+        return notebook_namespace(nb)
 
 
 def _submission(name: str) -> dict:

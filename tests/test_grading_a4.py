@@ -23,38 +23,25 @@ from cnnedu.grading.gradescope import results_json, validate_results
 from cnnedu.grading.judge import MISTAKES, diagnose, judge_case
 from cnnedu.grading.notebook import assign, student_notebook
 from cnnedu.grading.sandbox import CallOutcome
-from cnnedu.grading.submission import notebook_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "book" / "assignments" / "A4_neocognitron.ipynb"
 sys.path.insert(0, str(Path(__file__).parent / "grading_submissions"))
+from _notebooks import notebook_namespace  # noqa: E402
 import a4_mistakes  # noqa: E402
 
 A4 = get_assignment("A4")
 PARTS = [p.name for p in A4.parts]
 
 
-def _namespace(nb: dict) -> dict:
-    """Run a notebook's code cells the way the grader does (cell by cell, skipped cells skipped)."""
-    script = notebook_script(nb)
-    namespace = {"__name__": "submission"}
-    lines = script.source.split("\n")
-    for _, first, last in script.chunks:
-        try:
-            exec(compile("\n" * (first - 1) + "\n".join(lines[first - 1:last]), "<nb>", "exec"), namespace)
-        except NotImplementedError:
-            pass
-    return namespace
-
-
 @pytest.fixture(scope="module")
 def solution():
-    return _namespace(json.loads(SOLUTION.read_text(encoding="utf-8")))
+    return notebook_namespace(json.loads(SOLUTION.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
 def stubs():
-    return _namespace(student_notebook(json.loads(SOLUTION.read_text(encoding="utf-8"))))
+    return notebook_namespace(student_notebook(json.loads(SOLUTION.read_text(encoding="utf-8"))))
 
 
 def _cases(part_name):

@@ -64,6 +64,9 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import calls_per_sample, median, sample  # noqa: E402  (no numpy imported yet)
+
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 # Not set by the script, but they change the results a lot; printed when the user sets them.
 OTHER_ENV_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "NUMBA_THREADING_LAYER", "OMP_PROC_BIND")
@@ -303,29 +306,6 @@ def setup_threads(threads, use_torch):
 # ---------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------
-
-def calls_per_sample(fn, min_time):
-    """Warm up ``fn`` and return how many back-to-back calls fill ``min_time`` seconds."""
-    fn()
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    t = time.perf_counter() - t0
-    return max(1, math.ceil(min_time / max(t, 1e-7))) if t < min_time else 1
-
-
-def sample(fn, number):
-    t0 = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t0) / number
-
-
-def median(xs):
-    xs = sorted(xs)
-    m = len(xs)
-    return xs[m // 2] if m % 2 else 0.5 * (xs[m // 2 - 1] + xs[m // 2])
-
 
 def rel_err(a, b):
     a = np.asarray(a, dtype=np.float64)

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "book" / "assignments" / "A1_convolution.ipynb"
 sys.path.insert(0, str(Path(__file__).parent / "grading_submissions"))
 from _notebooks import notebook_namespace  # noqa: E402
+from _variants import variant_diagnoses  # noqa: E402
 import a1_mistakes  # noqa: E402
 
 A1 = get_assignment("A1")
@@ -220,28 +221,9 @@ def test_a_wrong_shape_message_gives_the_expected_shape_and_the_formula():
 def test_the_variants_recognise_themselves():
     # Every variant, fed its own output, is recognised as its own mistake (or as an earlier
     # variant that gives the very same arrays) on at least one case.
-    from cnnedu.grading.judge import diagnose
     for part in A1.parts:
-        seen, applicable = set(), set()
-        for variant in part.variants:
-            for case, _ in part.cases():
-                if not case.params.get("diagnose", True):
-                    continue
-                outs = part.variant_outputs(variant, case)
-                if outs is None:
-                    continue
-                for i, out in enumerate(outs):
-                    if out is None:
-                        continue
-                    expected = part.expected(case)[i]
-                    if out.shape == expected.shape and np.allclose(out, expected):
-                        continue
-                    applicable.add(variant.mistake)
-                    key, exact = diagnose(part, case, i, out, expected)
-                    assert exact and key is not None
-                    if key == variant.mistake:
-                        seen.add(key)
-        assert seen == applicable, part.name
+        applicable, recognised = variant_diagnoses(part)
+        assert recognised == applicable, part.name
         assert len(applicable) >= len({v.mistake for v in part.variants}) - 1     # kernel_transposed: 2-D only
 
 

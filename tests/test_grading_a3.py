@@ -25,7 +25,7 @@ from cnnedu.grading import get_assignment, grade, self_test
 from cnnedu.grading.assignments import a3_train
 from cnnedu.grading.assignments.a3_train import A3_MISTAKES
 from cnnedu.grading.gradescope import results_json, validate_results
-from cnnedu.grading.judge import MISTAKES, diagnose
+from cnnedu.grading.judge import MISTAKES
 from cnnedu.grading.notebook import assign, student_notebook
 from cnnedu.grading.submission import notebook_script
 
@@ -34,6 +34,7 @@ SOLUTION = ROOT / "book" / "assignments" / "A3_train_cnn.ipynb"
 SUBMISSIONS = Path(__file__).parent / "grading_submissions"
 sys.path.insert(0, str(SUBMISSIONS))
 from _notebooks import notebook_namespace  # noqa: E402
+from _variants import variant_diagnoses  # noqa: E402
 
 A3 = get_assignment("A3")
 PARTS = [p.name for p in A3.parts]
@@ -198,21 +199,8 @@ def test_the_graders_lenet_is_lenet5_and_its_initialisation_depends_on_the_seed(
 
 def test_the_shape_variants_recognise_themselves():
     part = A3.part("lenet_shapes")
-    seen, applicable = set(), set()
-    for variant in part.variants:
-        for case, _ in part.cases():
-            outs = part.variant_outputs(variant, case)
-            if outs is None:
-                continue
-            for i, out in enumerate(outs):
-                expected = part.expected(case)[i]
-                if out is None or (out.shape == expected.shape and np.array_equal(out, expected)):
-                    continue
-                applicable.add(variant.mistake)
-                key, exact = diagnose(part, case, i, out, expected)
-                assert exact and key is not None
-                seen.add(key)
-    assert seen == applicable == {v.mistake for v in part.variants}
+    applicable, recognised = variant_diagnoses(part)
+    assert recognised == applicable == {v.mistake for v in part.variants}
 
 
 def test_every_a3_mistake_has_a_sentence():

@@ -20,7 +20,7 @@ from cnnedu.grading.assignments import a4_neocognitron as spec
 from cnnedu.grading.assignments import MODULES, names
 from cnnedu.grading.assignments.a4_neocognitron import A4_MISTAKES
 from cnnedu.grading.gradescope import results_json, validate_results
-from cnnedu.grading.judge import MISTAKES, diagnose, judge_case
+from cnnedu.grading.judge import MISTAKES, judge_case
 from cnnedu.grading.notebook import assign, student_notebook
 from cnnedu.grading.sandbox import CallOutcome
 
@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "book" / "assignments" / "A4_neocognitron.ipynb"
 sys.path.insert(0, str(Path(__file__).parent / "grading_submissions"))
 from _notebooks import notebook_namespace  # noqa: E402
+from _variants import variant_diagnoses  # noqa: E402
 import a4_mistakes  # noqa: E402
 
 A4 = get_assignment("A4")
@@ -381,27 +382,11 @@ def test_a_wrong_shape_message_gives_the_expected_shape_and_the_formula():
 
 
 def test_the_variants_recognise_themselves():
-    # Every variant, fed its own output, is recognised as its own mistake (or as an earlier variant
-    # that gives the very same arrays) on at least one case; and every mistake applies somewhere.
+    # Every variant, fed its own output, is recognised as its own mistake (or as an earlier
+    # variant that gives the very same arrays) on at least one case; and every mistake applies somewhere.
     for part in A4.parts:
-        seen, applicable = set(), set()
-        for variant in part.variants:
-            for case, _ in part.cases():
-                outs = part.variant_outputs(variant, case)
-                if outs is None:
-                    continue
-                for i, out in enumerate(outs):
-                    if out is None:
-                        continue
-                    expected = part.expected(case)[i]
-                    if out.shape == expected.shape and np.allclose(out, expected):
-                        continue
-                    applicable.add(variant.mistake)
-                    key, exact = diagnose(part, case, i, out, expected)
-                    assert exact and key is not None
-                    if key == variant.mistake:
-                        seen.add(key)
-        assert seen == applicable == {v.mistake for v in part.variants}, part.name
+        applicable, recognised = variant_diagnoses(part)
+        assert recognised == applicable == {v.mistake for v in part.variants}, part.name
 
 
 def test_changing_a_and_b_in_place_is_noted_but_not_penalised():

@@ -65,7 +65,7 @@ import time
 from dataclasses import asdict, dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import calls_per_sample, median, sample  # noqa: E402  (no numpy imported yet)
+from _common import calls_per_sample, git_revision, loadavg, median, sample  # noqa: E402  (no numpy imported yet)
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 # Not set by the script, but they change the results a lot; printed when the user sets them.
@@ -231,31 +231,6 @@ def np_conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1):
 # ---------------------------------------------------------------------------
 # Environment
 # ---------------------------------------------------------------------------
-
-def _loadavg():
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
-def cnnedu_revision():
-    """The git commit the benchmarked cnnedu comes from (read-only git calls), if any."""
-    import subprocess
-
-    import cnnedu
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(cnnedu.__file__)))
-    try:
-        git = ["git", "--no-optional-locks", "-C", root]
-        rev = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(git + ["diff", "--quiet", "HEAD", "--", "cnnedu"], capture_output=True,
-                               timeout=10).returncode != 0
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return rev + (" + uncommitted changes in cnnedu/" if dirty else "")
-
 
 def cpu_model():
     try:
@@ -681,12 +656,12 @@ def main(argv=None):
     env = {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": "python " + " ".join(["benchmarks/bench_conv.py", *(sys.argv[1:] if argv is None else argv)]),
-        "cnnedu": f"{cnnedu.__version__} (git {cnnedu_revision()})",
+        "cnnedu": f"{cnnedu.__version__} (git {git_revision()})",
         "cpu": cpu_model(), "cores": os.cpu_count(),
         "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
         "torch": torch.__version__ if torch is not None else None,
         "threads": {k: v for k, v in thread_info.items() if not k.startswith("limiter")},
-        "loadavg_start": _loadavg(),
+        "loadavg_start": loadavg(),
     }
     try:
         env["numba_threading_layer"] = numba.threading_layer()
@@ -777,7 +752,7 @@ def main(argv=None):
     if reference is not None:
         out(("- " if md else "") + f"reference*: timed on {args.ref_batch} sample(s) and scaled by "
             f"N/{args.ref_batch} (extrapolated).")
-    env["loadavg_end"] = _loadavg()
+    env["loadavg_end"] = loadavg()
     out(("- " if md else "") + f"load average at end (1, 5, 15 min): {env['loadavg_end']} (on {env['cores']} "
         "cores; anything above the thread count means other processes shared the CPUs)")
     misses = targets.count("MISS")
